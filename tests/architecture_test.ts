@@ -1,0 +1,103 @@
+/**
+ * Architecture rules (STYLE.md §8): the core stays importable by URL with no import
+ * map, and every folder's mod.ts exposes exactly its public files.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Core folders and files: URL-importable, web APIs only. */
+const CORE = ["tensor", "layers", "losses", "optim", "data"];
+/** Core files allowed to use the network/filesystem through `node:` (they are the I/O boundary). */
+const IO_FILES = new Set(["data/_fs.ts", "data/fetch_cached.ts", "data/mnist.ts", "data/cifar10.ts", "data/mod.ts"]);
+/** Core files allowed to import the bare packages `zod`/`comlink` (validation at the boundary). */
+const BOUNDARY_FILES = new Set(["layers/spec.ts", "layers/mod.ts"]);
+
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  if (!existsSync(join(root, dir))) return out;
+  for (const name of readdirSync(join(root, dir))) {
+    const path = join(root, dir, name);
+    if (statSync(path).isDirectory()) out.push(...tsFiles(join(dir, name)));
+    else if (name.endsWith(".ts")) out.push(join(dir, name));
+  }
+  return out.sort();
+}
+
+function importSpecifiers(source: string): string[] {
+  const specs: string[] = [];
+  const patterns = [
+    /^\s*(?:import|export)\s[^;]*?\sfrom\s+["']([^"']+)["']/gm,
+    /^\s*import\s+["']([^"']+)["']/gm,
+    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+  ];
+  for (const pattern of patterns) for (const m of source.matchAll(pattern)) specs.push(m[1]);
+  return specs;
+}
+
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+const coreFiles = CORE.flatMap(tsFiles);
+
+test("architecture: the core folders exist and hold TypeScript files", () => {
+  assert.ok(coreFiles.length > 10, `expected core files, found ${coreFiles.length}`);
+});
+
+for (const file of coreFiles) {
+  test(`architecture: ${file} imports only relative .ts paths (or allowed boundary packages)`, () => {
+    const source = readFileSync(join(root, file), "utf8");
+    for (const spec of importSpecifiers(source)) {
+      if (spec.startsWith("node:")) {
+        assert.ok(IO_FILES.has(file), `${file} imports "${spec}", but node: APIs are allowed only in ${[...IO_FILES].join(", ")}`);
+      } else if (spec === "zod" || spec === "comlink") {
+        assert.ok(BOUNDARY_FILES.has(file), `${file} imports "${spec}", allowed only in ${[...BOUNDARY_FILES].join(", ")}`);
+      } else {
+        assert.ok(spec.startsWith("./") || spec.startsWith("../"), `${file} imports "${spec}": core imports must be relative`);
+        assert.ok(spec.endsWith(".ts"), `${file} imports "${spec}": relative imports must end in .ts`);
+      }
+    }
+  });
+
+  test(`architecture: ${file} uses no Deno.*, Bun.* or process globals`, () => {
+    if (IO_FILES.has(file)) return;
+    const code = withoutComments(readFileSync(join(root, file), "utf8"));
+    const hit = code.match(/\b(Deno|Bun|process)\s*[.?[]/);
+    assert.equal(hit, null, `${file} uses ${hit?.[0]}: core code must stick to web APIs`);
+  });
+}
+
+const FOLDERS_WITH_MOD = ["tensor", "tensor/kernels", "layers", "losses", "optim", "optim/schedulers", "data", "parallel", "train"];
+
+for (const folder of FOLDERS_WITH_MOD) {
+  test(`architecture: ${folder}/mod.ts re-exports exactly its public files`, (t) => {
+    const dir = join(root, folder);
+    if (!existsSync(join(dir, "mod.ts"))) {
+      t.skip(`${folder}/mod.ts does not exist yet`);
+      return;
+    }
+    const mod = readFileSync(join(dir, "mod.ts"), "utf8");
+    const exported = new Set(
+      importSpecifiers(mod).filter((s) => s.startsWith("./")).map((s) => s.slice(2)),
+    );
+    const publicFiles = readdirSync(dir).filter((n) =>
+      n.endsWith(".ts") && n !== "mod.ts" && !n.startsWith("_") && statSync(join(dir, n)).isFile()
+    );
+    const subMods = readdirSync(dir).filter((n) => existsSync(join(dir, n, "mod.ts"))).map((n) => `${n}/mod.ts`);
+    for (const file of publicFiles) {
+      assert.ok(exported.has(file), `${relative(root, dir)}/mod.ts does not export ./${file}`);
+    }
+    for (const spec of exported) {
+      assert.ok(
+        publicFiles.includes(spec) || subMods.includes(spec),
+        `${relative(root, dir)}/mod.ts exports ./${spec}, which is not a public file of the folder`,
+      );
+    }
+  });
+}
