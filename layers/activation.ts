@@ -1,0 +1,347 @@
+/**
+ * Activations: elementwise ones (each a row of the ACTIVATIONS table in
+ * tensor/kernels/elementwise.ts) and Softmax / LogSoftmax along one dimension.
+ * None has parameters; all keep the input's shape.
+ */
+
+import { Module } from "./module.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { normalizeDim, splitAtDim } from "../tensor/shape.ts";
+import {
+  activationBackward,
+  activationForward,
+  type ActivationRow,
+  ACTIVATIONS,
+  logSoftmaxBackward,
+  logSoftmaxForward,
+  softmaxBackward,
+  softmaxForward,
+} from "../tensor/kernels/mod.ts";
+import { checkGradOutput, finite, noForwardError, pyFloat } from "./_common.ts";
+
+/**
+ * An elementwise activation y = f(x) with backward dL/dx = dL/dy · f'(x): the layer
+ * is the name, a row of ACTIVATIONS and its hyper-parameters (a, b).
+ */
+abstract class ElementwiseActivation extends Module {
+  readonly #name: string;
+  readonly #row: ActivationRow;
+  readonly #a: number;
+  readonly #b: number;
+  #cache: { input: Tensor; output: Tensor } | null = null;
+
+  protected constructor(name: string, row: ActivationRow, a = 0, b = 0) {
+    super();
+    this.#name = name;
+    this.#row = row;
+    this.#a = a;
+    this.#b = b;
+  }
+
+  /** y = f(x) elementwise, any shape; caches x and y. */
+  forward(input: Tensor): Tensor {
+    const output = Tensor.zeros(input.shape);
+    activationForward(this.#row, input.data, output.data, this.#a, this.#b);
+    this.#cache = { input, output };
+    return output;
+  }
+
+  /** Returns dL/dx = dL/dy · f'(x). */
+  backward(gradOutput: Tensor): Tensor {
+    if (this.#cache === null) throw noForwardError(this.#name);
+    const { input, output } = this.#cache;
+    checkGradOutput(this.#name, gradOutput, output.shape);
+    const gx = Tensor.zeros(input.shape);
+    const [x, y, gy] = [input.data, output.data, gradOutput.data];
+    activationBackward(this.#row, x, y, gy, gx.data, this.#a, this.#b);
+    return gx;
+  }
+
+  /** `ReLU()`, as PyTorch prints it. */
+  override toString(): string {
+    return `${this.#name}()`;
+  }
+}
+
+/**
+ * ReLU(x) = max(0, x); the gradient at exactly 0 is 0, as PyTorch. Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { ReLU } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new ReLU().forward(Tensor.fromArray([-1, 2])).toArray()); // [0, 2]
+ * ```
+ */
+export class ReLU extends ElementwiseActivation {
+  constructor() {
+    super("ReLU", ACTIVATIONS.relu);
+  }
+}
+
+/** Options of {@linkcode LeakyReLU}. */
+export interface LeakyReLUOptions {
+  /** Slope for x ≤ 0. @default 0.01 */
+  negativeSlope?: number;
+}
+
+/**
+ * LeakyReLU(x) = x if x > 0 else negativeSlope·x; the gradient at 0 is negativeSlope. Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { LeakyReLU } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new LeakyReLU({ negativeSlope: 0.5 }).forward(Tensor.fromArray([-2, 2])).toArray()); // [-1, 2]
+ * ```
+ */
+export class LeakyReLU extends ElementwiseActivation {
+  readonly negativeSlope: number;
+  constructor({ negativeSlope = 0.01 }: LeakyReLUOptions = {}) {
+    const slope = finite(negativeSlope, "negativeSlope", "Cannot create LeakyReLU");
+    super("LeakyReLU", ACTIVATIONS.leakyRelu, slope);
+    this.negativeSlope = negativeSlope;
+  }
+  /** `LeakyReLU(negative_slope=0.01)`. */
+  override toString(): string {
+    return `LeakyReLU(negative_slope=${pyFloat(this.negativeSlope)})`;
+  }
+}
+
+/** Options of {@linkcode ELU}. */
+export interface ELUOptions {
+  /** Scale of the negative branch. @default 1 */
+  alpha?: number;
+}
+
+/**
+ * ELU(x) = x if x > 0 else alpha·(eˣ − 1); f'(x) = 1 or alpha·eˣ. Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { ELU } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new ELU().forward(Tensor.fromArray([0, 1])).toArray()); // [0, 1]
+ * ```
+ */
+export class ELU extends ElementwiseActivation {
+  readonly alpha: number;
+  constructor({ alpha = 1 }: ELUOptions = {}) {
+    super("ELU", ACTIVATIONS.elu, finite(alpha, "alpha", "Cannot create ELU"));
+    this.alpha = alpha;
+  }
+  /** `ELU(alpha=1.0)`. */
+  override toString(): string {
+    return `ELU(alpha=${pyFloat(this.alpha)})`;
+  }
+}
+
+/** Options of {@linkcode GELU}. */
+export interface GELUOptions {
+  /** "none": exact x·Φ(x); "tanh": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). @default "none" */
+  approximate?: "none" | "tanh";
+}
+
+/**
+ * GELU(x) = x·Φ(x), Φ the standard normal CDF (exact, via erf), or the tanh
+ * approximation with `{ approximate: "tanh" }`. Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { GELU } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new GELU().forward(Tensor.fromArray([1])).toArray()); // [0.8413447...]
+ * ```
+ */
+export class GELU extends ElementwiseActivation {
+  readonly approximate: "none" | "tanh";
+  constructor({ approximate = "none" }: GELUOptions = {}) {
+    if (approximate !== "none" && approximate !== "tanh") {
+      throw new RangeError(
+        `Cannot create GELU: expected approximate to be "none" or "tanh", got ${
+          String(approximate)
+        }`,
+      );
+    }
+    super("GELU", approximate === "tanh" ? ACTIVATIONS.geluTanh : ACTIVATIONS.gelu);
+    this.approximate = approximate;
+  }
+  /** `GELU(approximate='none')`. */
+  override toString(): string {
+    return `GELU(approximate='${this.approximate}')`;
+  }
+}
+
+/**
+ * Sigmoid(x) = 1 / (1 + e⁻ˣ); f' = y·(1 − y). Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { Sigmoid } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new Sigmoid().forward(Tensor.fromArray([0])).toArray()); // [0.5]
+ * ```
+ */
+export class Sigmoid extends ElementwiseActivation {
+  constructor() {
+    super("Sigmoid", ACTIVATIONS.sigmoid);
+  }
+}
+
+/**
+ * Tanh(x) = tanh(x); f' = 1 − y². Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { Tanh } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new Tanh().forward(Tensor.fromArray([0])).toArray()); // [0]
+ * ```
+ */
+export class Tanh extends ElementwiseActivation {
+  constructor() {
+    super("Tanh", ACTIVATIONS.tanh);
+  }
+}
+
+/** Options of {@linkcode Softplus}. */
+export interface SoftplusOptions {
+  /** Sharpness β > 0. @default 1 */
+  beta?: number;
+  /** Above β·x > threshold the output is x itself (for numerical stability). @default 20 */
+  threshold?: number;
+}
+
+/**
+ * Softplus(x) = log(1 + e^(β·x)) / β, and x where β·x > threshold; f' = sigmoid(β·x)
+ * (1 above the threshold). Shape: any → same.
+ *
+ * @example
+ * ```ts
+ * import { Softplus } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new Softplus().forward(Tensor.fromArray([0, 30])).toArray()); // [0.6931471..., 30]
+ * ```
+ */
+export class Softplus extends ElementwiseActivation {
+  readonly beta: number;
+  readonly threshold: number;
+  constructor({ beta = 1, threshold = 20 }: SoftplusOptions = {}) {
+    const where = "Cannot create Softplus";
+    if (!(beta > 0) || !Number.isFinite(beta)) {
+      throw new RangeError(`${where}: expected beta to be a finite number > 0, got ${beta}`);
+    }
+    super("Softplus", ACTIVATIONS.softplus, beta, finite(threshold, "threshold", where));
+    this.beta = beta;
+    this.threshold = threshold;
+  }
+  /** `Softplus(beta=1.0, threshold=20.0)`. */
+  override toString(): string {
+    return `Softplus(beta=${pyFloat(this.beta)}, threshold=${pyFloat(this.threshold)})`;
+  }
+}
+
+/** Options of {@linkcode Softmax} and {@linkcode LogSoftmax}. */
+export interface SoftmaxOptions {
+  /**
+   * The dimension that sums to one (negative counts from the end). PyTorch requires it;
+   * shardgrad defaults to the last dimension.
+   * @default -1
+   */
+  dim?: number;
+}
+
+/** A kernel over [outer, size, inner] (reduce.ts): forward (x, y) or backward (y, gy, gx). */
+type AxisKernel = (x: Float32Array, y: Float32Array, ...split: [number, number, number]) => void;
+type AxisBackwardKernel = (
+  y: Float32Array,
+  gy: Float32Array,
+  gx: Float32Array,
+  ...split: [number, number, number]
+) => void;
+
+/** Softmax and LogSoftmax: a reduction along `dim` via the [outer, size, inner] kernels of reduce.ts. */
+abstract class DimActivation extends Module {
+  /** The dimension reduced over, as given (may be negative). */
+  readonly dim: number;
+  readonly #name: string;
+  readonly #forward: AxisKernel;
+  readonly #backward: AxisBackwardKernel;
+  #cache: { output: Tensor; split: [number, number, number] } | null = null;
+
+  protected constructor(
+    name: string,
+    dim: number,
+    forward: AxisKernel,
+    backward: AxisBackwardKernel,
+  ) {
+    super();
+    if (!Number.isInteger(dim)) {
+      throw new RangeError(`Cannot create ${name}: expected dim to be an integer, got ${dim}`);
+    }
+    this.#name = name;
+    this.dim = dim;
+    this.#forward = forward;
+    this.#backward = backward;
+  }
+
+  /** Normalizes along `dim`; caches the output. A scalar input is treated as one element. */
+  forward(input: Tensor): Tensor {
+    const shape = input.ndim === 0 ? [1] : input.shape;
+    const dim = normalizeDim(this.dim, shape.length, `Cannot run ${this.#name}.forward`);
+    const split = splitAtDim(shape, dim);
+    const output = Tensor.zeros(input.shape);
+    this.#forward(input.data, output.data, ...split);
+    this.#cache = { output, split };
+    return output;
+  }
+
+  /** Returns dL/dx from the cached output. */
+  backward(gradOutput: Tensor): Tensor {
+    if (this.#cache === null) throw noForwardError(this.#name);
+    const { output, split } = this.#cache;
+    checkGradOutput(this.#name, gradOutput, output.shape);
+    const gx = Tensor.zeros(output.shape);
+    this.#backward(output.data, gradOutput.data, gx.data, ...split);
+    return gx;
+  }
+
+  /** `Softmax(dim=-1)`, as PyTorch prints it. */
+  override toString(): string {
+    return `${this.#name}(dim=${this.dim})`;
+  }
+}
+
+/**
+ * Softmax(x)_i = exp(x_i − m) / Σ_k exp(x_k − m) along `dim` (m = the max, for stability).
+ * Shape: any → same. Backward: gx = y·(gy − Σ_k gy_k·y_k).
+ *
+ * @example
+ * ```ts
+ * import { Softmax } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new Softmax({ dim: 1 }).forward(Tensor.fromArray([[0, 0]])).toArray()); // [[0.5, 0.5]]
+ * ```
+ */
+export class Softmax extends DimActivation {
+  constructor({ dim = -1 }: SoftmaxOptions = {}) {
+    super("Softmax", dim, softmaxForward, softmaxBackward);
+  }
+}
+
+/**
+ * LogSoftmax(x)_i = x_i − log Σ_k exp(x_k) along `dim` (stable log-sum-exp).
+ * Shape: any → same. Backward: gx = gy − exp(y)·Σ_k gy_k.
+ *
+ * @example
+ * ```ts
+ * import { LogSoftmax } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * console.log(new LogSoftmax().forward(Tensor.fromArray([0, 0])).toArray()); // [-0.6931471..., -0.6931471...]
+ * ```
+ */
+export class LogSoftmax extends DimActivation {
+  constructor({ dim = -1 }: SoftmaxOptions = {}) {
+    super("LogSoftmax", dim, logSoftmaxForward, logSoftmaxBackward);
+  }
+}

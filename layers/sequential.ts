@@ -1,0 +1,95 @@
+/** Sequential: a chain of modules applied in order. */
+
+import { Module } from "./module.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { formatChildren } from "./_common.ts";
+
+/**
+ * Applies its modules in order (torch.nn.Sequential): y = m_{k−1}(… m_1(m_0(x))).
+ * Children are named "0", "1", … so state-dict keys read "0.weight", "3.running_mean".
+ *
+ * Shape: whatever the chain maps. Parameters: the children's, in order.
+ *
+ * Backward: runs the children's backward in reverse order, each receiving the previous
+ * one's dL/dx; every child accumulates into its own parameter gradients.
+ *
+ * @example
+ * ```ts
+ * import { Sequential } from "./sequential.ts";
+ * import { Linear } from "./linear.ts";
+ * import { ReLU } from "./activation.ts";
+ * import { Tensor } from "../tensor/tensor.ts";
+ * const model = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+ * console.log(model.forward(Tensor.ones([5, 4])).shape, Object.keys(model.stateDict())[0]); // [5, 2] "0.weight"
+ * ```
+ */
+export class Sequential extends Module {
+  readonly #modules: Module[];
+
+  /** @param modules the chain, first applied first */
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => checkModule(m, `module ${i}`));
+    this.#modules = [...modules];
+  }
+
+  /** Number of modules. */
+  get length(): number {
+    return this.#modules.length;
+  }
+
+  /** The module at `index` (negative counts from the end); RangeError when out of range. */
+  at(index: number): Module {
+    const n = this.#modules.length;
+    if (!Number.isInteger(index) || index < -n || index >= n) {
+      throw new RangeError(
+        `Cannot index Sequential: index ${index} is out of range for ${n} module(s)`,
+      );
+    }
+    return this.#modules[index < 0 ? index + n : index];
+  }
+
+  /** Adds `module` at the end (named by its position) and returns this. */
+  append(module: Module): this {
+    checkModule(module, "the appended module");
+    this.#modules.push(module);
+    return this;
+  }
+
+  /** Iterates over the modules in order. */
+  [Symbol.iterator](): Iterator<Module> {
+    return this.#modules[Symbol.iterator]();
+  }
+
+  /** Feeds `input` through every module in order. */
+  forward(input: Tensor): Tensor {
+    let x = input;
+    for (const m of this.#modules) x = m.forward(x);
+    return x;
+  }
+
+  /** Runs every module's backward in reverse order; returns dL/dx of the first. */
+  backward(gradOutput: Tensor): Tensor {
+    let g = gradOutput;
+    for (let i = this.#modules.length - 1; i >= 0; i--) g = this.#modules[i].backward(g);
+    return g;
+  }
+
+  /** `["0", m0], ["1", m1], …`. */
+  override children(): [string, Module][] {
+    return this.#modules.map((m, i) => [String(i), m]);
+  }
+
+  /** PyTorch's multi-line form: `Sequential(\n  (0): Linear(...)\n  (1): ReLU()\n)`. */
+  override toString(): string {
+    return formatChildren("Sequential", this.children());
+  }
+}
+
+function checkModule(m: unknown, what: string): void {
+  if (!(m instanceof Module)) {
+    throw new TypeError(
+      `Cannot build Sequential: ${what} is not a Module (got ${m === null ? "null" : typeof m})`,
+    );
+  }
+}

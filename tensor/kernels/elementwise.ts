@@ -1,0 +1,255 @@
+/**
+ * Elementwise kernels: the activation table (one row of f and f' per activation)
+ * plus the few elementwise helpers layers need (add, multiply, dropout masks).
+ *
+ * Every kernel works on the index range `lo ≤ i < hi` (default: everything) so
+ * `parallel/` can run it on slices, and outputs may alias inputs (`y === x`).
+ * Math runs in float64 (JS numbers) and is rounded to float32 on store.
+ */
+
+/**
+ * One activation: `f` computes y = f(x) and `df` the derivative dy/dx at x, given
+ * y = f(x) too (sigmoid and tanh are cheaper from y). `a` and `b` carry the
+ * activation's hyper-parameters (negative slope, alpha, beta, threshold); rows
+ * that take none ignore them.
+ */
+export interface ActivationRow {
+  /** y = f(x; a, b) */
+  f(x: number, a: number, b: number): number;
+  /** dy/dx at x, where y = f(x; a, b). */
+  df(x: number, y: number, a: number, b: number): number;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_TANH_C = 0.044715;
+
+/**
+ * The activation table. Each row is the formula PyTorch documents; a layer class
+ * (`ReLU`, `GELU`...) is a row plus its hyper-parameters.
+ *
+ * - relu: max(0, x); f' = 1 if x > 0 else 0 (PyTorch's subgradient at 0 is 0)
+ * - leakyRelu (a = negative slope): x if x > 0 else a·x; f' = 1 if x > 0 else a
+ * - elu (a = alpha): x if x > 0 else a·(eˣ − 1); f' = 1 if x > 0 else a·eˣ
+ * - gelu: x·Φ(x) with Φ the standard normal CDF; f' = Φ(x) + x·φ(x)
+ * - geluTanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+ * - sigmoid: 1 / (1 + e⁻ˣ); f' = y·(1 − y)
+ * - tanh: tanh(x); f' = 1 − y²
+ * - softplus (a = beta, b = threshold): log(1 + e^(a·x)) / a, or x where a·x > b;
+ *   f' = sigmoid(a·x), or 1 where a·x > b
+ */
+export const ACTIVATIONS = {
+  relu: {
+    f: (x) => (x > 0 ? x : 0),
+    df: (x) => (x > 0 ? 1 : 0),
+  },
+  leakyRelu: {
+    f: (x, a) => (x > 0 ? x : a * x),
+    df: (x, _y, a) => (x > 0 ? 1 : a),
+  },
+  elu: {
+    f: (x, a) => (x > 0 ? x : a * Math.expm1(x)),
+    df: (x, _y, a) => (x > 0 ? 1 : a * Math.exp(x)),
+  },
+  gelu: {
+    f: (x) => x * normalCdf(x),
+    df: (x) => normalCdf(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
+  },
+  geluTanh: {
+    f: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x))),
+    df: (x) => {
+      const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * x * x);
+    },
+  },
+  sigmoid: {
+    f: (x) => sigmoid(x),
+    df: (_x, y) => y * (1 - y),
+  },
+  tanh: {
+    f: (x) => Math.tanh(x),
+    df: (_x, y) => 1 - y * y,
+  },
+  softplus: {
+    f: (x, a, b) => (a * x > b ? x : softplusUnit(a * x) / a),
+    df: (x, _y, a, b) => (a * x > b ? 1 : sigmoid(a * x)),
+  },
+} satisfies Record<string, ActivationRow>;
+
+/** The name of a row of `ACTIVATIONS`. */
+export type ActivationName = keyof typeof ACTIVATIONS;
+
+/**
+ * y[i] = row.f(x[i]; a, b) for lo ≤ i < hi.
+ *
+ * @param row an entry of `ACTIVATIONS`
+ * @param x input, any shape (flat)
+ * @param y output, same length, overwritten (may be `x`)
+ */
+export function activationForward(
+  row: ActivationRow,
+  x: Float32Array,
+  y: Float32Array,
+  a = 0,
+  b = 0,
+  lo = 0,
+  hi = x.length,
+): void {
+  const f = row.f;
+  for (let i = lo; i < hi; i++) y[i] = f(x[i], a, b);
+}
+
+/**
+ * gx[i] = gy[i] · row.df(x[i], y[i]; a, b) for lo ≤ i < hi: the chain rule through an activation.
+ *
+ * @param row an entry of `ACTIVATIONS`
+ * @param x the forward input
+ * @param y the forward output
+ * @param gy dL/dy
+ * @param gx dL/dx, OVERWRITTEN (may be `gy`)
+ */
+export function activationBackward(
+  row: ActivationRow,
+  x: Float32Array,
+  y: Float32Array,
+  gy: Float32Array,
+  gx: Float32Array,
+  a = 0,
+  b = 0,
+  lo = 0,
+  hi = x.length,
+): void {
+  const df = row.df;
+  for (let i = lo; i < hi; i++) gx[i] = gy[i] * df(x[i], y[i], a, b);
+}
+
+/** out[i] = x[i] + y[i] for lo ≤ i < hi (`out` may alias either input). */
+export function addForward(
+  x: Float32Array,
+  y: Float32Array,
+  out: Float32Array,
+  lo = 0,
+  hi = out.length,
+): void {
+  for (let i = lo; i < hi; i++) out[i] = x[i] + y[i];
+}
+
+/** out[i] = x[i] · y[i] for lo ≤ i < hi (`out` may alias either input). */
+export function mulForward(
+  x: Float32Array,
+  y: Float32Array,
+  out: Float32Array,
+  lo = 0,
+  hi = out.length,
+): void {
+  for (let i = lo; i < hi; i++) out[i] = x[i] * y[i];
+}
+
+/**
+ * Draws an inverted-dropout mask: mask[i] = 0 with probability p, else 1 / (1 − p),
+ * so E[mask] = 1. `random()` returns uniform floats in [0, 1) (e.g. `() => rng.random()`).
+ *
+ * @param mask output, overwritten
+ * @param p drop probability in [0, 1)
+ */
+export function dropoutMask(
+  mask: Float32Array,
+  p: number,
+  random: () => number,
+  lo = 0,
+  hi = mask.length,
+): void {
+  const keep = 1 / (1 - p);
+  for (let i = lo; i < hi; i++) mask[i] = random() < p ? 0 : keep;
+}
+
+/**
+ * Adds a per-channel bias: y[o, c, j] += bias[c] for y viewed as [outer, channels, inner]
+ * (Linear: [N, C_out, 1]; a conv output: [N, C_out, H·W]).
+ */
+export function biasAddForward(
+  y: Float32Array,
+  bias: Float32Array,
+  outer: number,
+  channels: number,
+  inner: number,
+): void {
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const v = bias[c];
+      const base = (o * channels + c) * inner;
+      for (let j = base; j < base + inner; j++) y[j] += v;
+    }
+  }
+}
+
+/**
+ * Gradient of a per-channel bias: gb[c] += Σ_{o, j} gy[o, c, j] (float64 sums), ACCUMULATES.
+ */
+export function biasAddBackward(
+  gy: Float32Array,
+  gb: Float32Array,
+  outer: number,
+  channels: number,
+  inner: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    let s = 0;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let j = base; j < base + inner; j++) s += gy[j];
+    }
+    gb[c] += s;
+  }
+}
+
+/**
+ * The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt to about 1e-15.
+ * |x| < 3: the all-positive series e^(−x²)·2/√π·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)) (no cancellation);
+ * otherwise 1 − erfc(|x|) with erfc from its continued fraction.
+ */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax >= 3) return Math.sign(x) * (1 - erfcLarge(ax));
+  if (ax === 0) return x;
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+    if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
+}
+
+/** The complementary error function erfc(x) = 1 − erf(x), accurate in the tails too. */
+export function erfc(x: number): number {
+  if (x >= 3) return erfcLarge(x);
+  if (x <= -3) return 2 - erfcLarge(-x);
+  return 1 - erf(x);
+}
+
+/** Φ(x) = P(Z ≤ x) for Z ~ N(0, 1) = erfc(−x/√2) / 2. */
+export function normalCdf(x: number): number {
+  return 0.5 * erfc(-x * SQRT1_2);
+}
+
+// erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up; x ≥ 3.
+function erfcLarge(x: number): number {
+  let t = x;
+  for (let k = 60; k >= 1; k--) t = x + k / 2 / t;
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * t);
+}
+
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+// log(1 + eᶻ) without overflow for large z.
+function softplusUnit(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
