@@ -1,0 +1,88 @@
+/** CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (R plane, G plane, B plane). */
+
+/** Bytes per CIFAR-10 record: 1 label + 3 × 32 × 32 pixels. */
+export const CIFAR_RECORD_BYTES = 3073;
+/** Pixels per image, `[3, 32, 32]` in CHW order. */
+export const CIFAR_IMAGE_BYTES = 3072;
+
+/** One named batch file. */
+export interface CifarBatchFile {
+  /** How the file is called in errors, e.g. `cifar-10-batches-bin/data_batch_1.bin`. */
+  name: string;
+  /** The file's bytes. */
+  bytes: Uint8Array;
+}
+
+/** Images `[N, 3, 32, 32]` (uint8, already CHW) and labels `[N]` (0–9). */
+export interface CifarArrays {
+  images: Uint8Array;
+  labels: Uint8Array;
+  n: number;
+}
+
+/**
+ * Checks a batch file's structure without allocating: its size must be a whole
+ * number of 3073-byte records (`expectedRecords` of them when given, 10000 in the
+ * real files) and every label byte must be 0–9. Errors name the file, the claim
+ * and the actual size.
+ * @returns the number of records
+ */
+export function checkCifarBatch(file: CifarBatchFile, expectedRecords?: number): number {
+  const { name, bytes } = file;
+  if (bytes.length === 0 || bytes.length % CIFAR_RECORD_BYTES !== 0) {
+    throw new RangeError(
+      `Cannot read CIFAR batch ${name}: ${bytes.length} bytes is not a whole number of ${CIFAR_RECORD_BYTES}-byte records`,
+    );
+  }
+  const n = bytes.length / CIFAR_RECORD_BYTES;
+  if (expectedRecords !== undefined && n !== expectedRecords) {
+    throw new RangeError(
+      `Cannot read CIFAR batch ${name}: expected ${expectedRecords} records (${
+        expectedRecords * CIFAR_RECORD_BYTES
+      } bytes), ` +
+        `the file holds ${n} (${bytes.length} bytes)`,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const label = bytes[i * CIFAR_RECORD_BYTES];
+    if (label > 9) {
+      throw new RangeError(
+        `Cannot read CIFAR batch ${name}: record ${i} has label ${label}, expected 0 to 9`,
+      );
+    }
+  }
+  return n;
+}
+
+/**
+ * Parses and concatenates CIFAR-10 binary batch files into one image array and one
+ * label array (allocated once, after every file's structure has been checked).
+ *
+ * @returns `images` `[N, 3, 32, 32]` uint8 and `labels` `[N]`
+ * @example
+ * ```ts
+ * import { parseCifarBatches } from "./cifar_binary.ts";
+ * const record = new Uint8Array(3073);
+ * record[0] = 7;
+ * const { images, labels } = parseCifarBatches([{ name: "one", bytes: record }]);
+ * console.log(images.length, labels[0]); // 3072 7
+ * ```
+ */
+export function parseCifarBatches(
+  files: readonly CifarBatchFile[],
+  expectedRecords?: number,
+): CifarArrays {
+  const counts = files.map((f) => checkCifarBatch(f, expectedRecords));
+  const n = counts.reduce((a, b) => a + b, 0);
+  const images = new Uint8Array(n * CIFAR_IMAGE_BYTES);
+  const labels = new Uint8Array(n);
+  let row = 0;
+  files.forEach(({ bytes }, f) => {
+    for (let i = 0; i < counts[f]; i++, row++) {
+      const at = i * CIFAR_RECORD_BYTES;
+      labels[row] = bytes[at];
+      images.set(bytes.subarray(at + 1, at + CIFAR_RECORD_BYTES), row * CIFAR_IMAGE_BYTES);
+    }
+  });
+  return { images, labels, n };
+}

@@ -1,0 +1,248 @@
+/**
+ * fetchCached: download a data file once from a list of mirrors, verify it, keep it
+ * in the cache directory and serve later calls from there without any request.
+ *
+ * The cache holds the DECOMPRESSED, verified bytes (`<cacheDir>/<cacheName>`) next
+ * to a small `<cacheName>.meta.json` ({ sha256, source, check }) written after it;
+ * every read re-hashes the file, so a corrupt or half-replaced cache entry is
+ * detected and fetched again. Files are written as a temp file plus `rename`, so
+ * concurrent processes fetching the same file always leave one complete file.
+ */
+
+import { defaultCacheDir, isNotFound, readFileOrNull, safeJoin, writeFileAtomic } from "./_fs.ts";
+import {
+  type Attempt,
+  downloadOne,
+  type DownloadOptions,
+  FetchError,
+  locate,
+} from "./_download.ts";
+import { gunzip, isGzip } from "./gunzip.ts";
+
+export {
+  type Attempt,
+  type DownloadOptions,
+  FetchError,
+  type ProgressCallback,
+} from "./_download.ts";
+
+/** Options of {@link fetchCached}. */
+export interface FetchCachedOptions extends DownloadOptions {
+  /** Where to look, in order: http(s) base URLs, file:// URLs or directory paths holding `name`. */
+  mirrors: readonly string[];
+  /** Lowercase hex sha256 of the DECOMPRESSED bytes; without it the cache trusts its meta file. */
+  sha256?: string;
+  /** Cache root. @default $SHARDGRAD_CACHE, else $XDG_CACHE_HOME/shardgrad, else ~/.cache/shardgrad */
+  cacheDir?: string;
+  /** Path inside the cache (relative, no `..`). @default `name` without `.gz` */
+  cacheName?: string;
+  /** Decompress gzip data (detected by its magic number). @default true */
+  gunzip?: boolean;
+  /** Also copy files found on a local mirror (directory or file://) into the cache. @default false */
+  cacheLocal?: boolean;
+}
+
+/** The downloaded bytes did not match the expected sha256; nothing was cached. */
+export class ChecksumError extends Error {
+  /** @param expected hex sha256 wanted @param actual hex sha256 found @param source URL or path the bytes came from */
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly source: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Cannot verify ${source}: sha256 of its decompressed bytes is ${actual}, expected ${expected}; ` +
+        `the file was not cached (a corrupt download, or a mirror holding another file)`,
+      options,
+    );
+    this.name = "ChecksumError";
+  }
+}
+
+/**
+ * Returns the decompressed bytes of `name`, from the cache when a verified copy is
+ * there (no request at all), else from the first mirror that delivers bytes whose
+ * sha256 matches; those are written atomically into the cache before returning.
+ * Mirrors are tried in order; network errors, timeouts and 5xx are retried with
+ * exponential backoff, a 404 moves on at once. Nothing is written outside `cacheDir`.
+ *
+ * Errors: a {@link ChecksumError} when some mirror delivered wrong bytes and none
+ * delivered right ones (likewise the first content error, e.g. a corrupt gzip, when
+ * bytes arrived but could not be used); otherwise a {@link FetchError} listing every
+ * URL tried and how to point at a local copy.
+ *
+ * @example
+ * ```ts ignore
+ * const bytes = await fetchCached("train-labels-idx1-ubyte.gz", {
+ *   mirrors: ["https://ossci-datasets.s3.amazonaws.com/mnist/", "/data/mnist"],
+ *   sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+ *   cacheName: "mnist/train-labels-idx1-ubyte",
+ * });
+ * ```
+ */
+export async function fetchCached(name: string, options: FetchCachedOptions): Promise<Uint8Array> {
+  const cacheDir = defaultCacheDir(options.cacheDir);
+  const cacheName = options.cacheName ?? name.replace(/\.gz$/, "");
+  const expected = options.sha256?.toLowerCase();
+  const cached = await readCached(cacheDir, cacheName, expected);
+  if (cached) return cached;
+  return await fromMirrors(name, options, cacheDir, async (raw, source, local) => {
+    const bytes = options.gunzip !== false && isGzip(raw)
+      ? await gunzip(raw, { name: source })
+      : raw;
+    const actual = await sha256Hex(bytes);
+    if (expected && actual !== expected) throw new ChecksumError(expected, actual, source);
+    if (!local || options.cacheLocal) {
+      await writeCached(cacheDir, cacheName, bytes, {
+        sha256: actual,
+        source,
+        check: expected ? "sha256" : "none",
+      });
+    }
+    return bytes;
+  });
+}
+
+/**
+ * Tries `name` on every mirror in order and returns what `accept` makes of the first
+ * raw bytes it does not reject. Used by fetchCached and by loaders (CIFAR-10) that
+ * verify and unpack archives themselves.
+ */
+export async function fromMirrors<T>(
+  name: string,
+  options: { mirrors: readonly string[] } & DownloadOptions,
+  cacheDir: string,
+  accept: (raw: Uint8Array, source: string, local: boolean) => Promise<T>,
+): Promise<T> {
+  const attempts: Attempt[] = [];
+  const contentErrors: Error[] = [];
+  for (const mirror of options.mirrors) {
+    let target;
+    try {
+      target = locate(mirror, name);
+    } catch (error) {
+      attempts.push({ source: mirror, tries: 0, error: error as Error });
+      continue;
+    }
+    const candidates = target.kind === "local" && name.endsWith(".gz")
+      ? [target, { kind: target.kind, where: target.where.slice(0, -3) }] // a directory may hold the file unpacked
+      : [target];
+    for (const candidate of candidates) {
+      let tries = 0;
+      let downloaded = false;
+      try {
+        const { bytes, tries: made } = await downloadOne(candidate, options);
+        tries = made;
+        downloaded = true;
+        return await accept(bytes, candidate.where, candidate.kind === "local");
+      } catch (error) {
+        tries ||= (error as { tries?: number }).tries ?? 1;
+        attempts.push({ source: candidate.where, tries, error: error as Error });
+        if (downloaded) contentErrors.push(error as Error);
+        if (candidate !== target || !isNotFound(error)) break;
+      }
+    }
+  }
+  // Bytes arrived but were wrong (checksum, corrupt gzip, unsafe tar…): that error, not "offline", is the news.
+  const all = () => new AggregateError(attempts.map((a) => a.error), listAttempts(attempts));
+  const checksum = contentErrors.find((e) => e instanceof ChecksumError) as
+    | ChecksumError
+    | undefined;
+  if (checksum) {
+    throw new ChecksumError(checksum.expected, checksum.actual, checksum.source, { cause: all() });
+  }
+  if (contentErrors.length > 0) {
+    const first = contentErrors[0];
+    if (attempts.length > 1 && first.cause === undefined) Object.assign(first, { cause: all() });
+    throw first;
+  }
+  throw new FetchError(
+    `Cannot fetch ${name}: ${
+      options.mirrors.length === 0 ? "no mirrors were given" : "every mirror failed"
+    } ` +
+      `and no verified copy is in the cache (${cacheDir}).\n${listAttempts(attempts)}\n` +
+      `To use a local copy, put ${name} in a directory and pass { mirrors: ["/path/to/dir"] } or set ` +
+      `SHARDGRAD_DATA_MIRROR=/path/to/dir (a file:// or http(s) URL holding the same file names works too).`,
+    attempts,
+  );
+}
+
+/** Metadata stored beside each cached file as `<cacheName>.meta.json`. */
+export interface CacheMeta {
+  /** sha256 (hex) of the cached bytes. */
+  sha256: string;
+  /** URL or path the bytes came from. */
+  source: string;
+  /** Which verification accepted them, e.g. "sha256", "archive sha256", "structure". */
+  check: string;
+}
+
+/**
+ * The cached bytes of `cacheName` if present and intact: their sha256 must equal
+ * `expected` when given, else the one recorded in the meta file. Returns null when
+ * missing or corrupt (the caller fetches again and overwrites it).
+ */
+export async function readCached(
+  cacheDir: string,
+  cacheName: string,
+  expected?: string,
+): Promise<Uint8Array | null> {
+  const path = safeJoin(cacheDir, cacheName);
+  const bytes = await readFileOrNull(path);
+  if (!bytes) return null;
+  const want = expected ?? (await readMeta(path))?.sha256;
+  if (!want) return bytes; // placed by hand, nothing to check against
+  return (await sha256Hex(bytes)) === want ? bytes : null;
+}
+
+/** Writes `bytes` and then its meta file into the cache, each atomically. */
+export async function writeCached(
+  cacheDir: string,
+  cacheName: string,
+  bytes: Uint8Array,
+  meta: CacheMeta,
+): Promise<void> {
+  const path = safeJoin(cacheDir, cacheName);
+  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(`${path}.meta.json`, JSON.stringify(meta, null, 2) + "\n");
+}
+
+/** Lowercase hex sha256 of `bytes` (crypto.subtle). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The resolved cache directory for `explicit` (see {@link FetchCachedOptions.cacheDir}). */
+export function resolveCacheDir(explicit?: string): string {
+  return defaultCacheDir(explicit);
+}
+
+/** The meta file of a cached entry, or null when missing or unreadable. */
+export function readCacheMeta(cacheDir: string, cacheName: string): Promise<CacheMeta | null> {
+  return readMeta(safeJoin(cacheDir, cacheName));
+}
+
+async function readMeta(path: string): Promise<CacheMeta | null> {
+  const raw = await readFileOrNull(`${path}.meta.json`);
+  if (!raw) return null;
+  try {
+    const meta = JSON.parse(new TextDecoder().decode(raw));
+    return typeof meta?.sha256 === "string" ? meta : null;
+  } catch {
+    return null;
+  }
+}
+
+function listAttempts(attempts: Attempt[]): string {
+  return attempts
+    .map((a) =>
+      `  - ${a.source}${
+        a.tries > 1 ? ` (${a.tries} tries)` : ""
+      }: ${a.error.name}: ${a.error.message}`
+    )
+    .join("\n");
+}
