@@ -1,0 +1,25 @@
+/** Learning-rate schedulers: they write `optimizer.paramGroups[i].lr` (and nothing else, but OneCycleLR's momentum). */
+
+export {
+  checkOptimizer,
+  LRScheduler,
+  type SchedulableOptimizer,
+  type SchedulerParamGroup,
+  type SchedulerStateDict,
+} from "./lr_scheduler.ts";
+export { StepLR, type StepLROptions } from "./step_lr.ts";
+export { MultiStepLR, type MultiStepLROptions } from "./multi_step_lr.ts";
+export { ExponentialLR, type ExponentialLROptions } from "./exponential_lr.ts";
+export { CosineAnnealingLR, type CosineAnnealingLROptions } from "./cosine_annealing_lr.ts";
+export { LinearLR, type LinearLROptions } from "./linear_lr.ts";
+export { OneCycleLR, type OneCycleLROptions } from "./one_cycle_lr.ts";
+export {
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+  type ReduceLROnPlateauStateDict,
+} from "./reduce_lr_on_plateau.ts";
+export {
+  SequentialLR,
+  type SequentialLROptions,
+  type SequentialLRStateDict,
+} from "./sequential_lr.ts";
