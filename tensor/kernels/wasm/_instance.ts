@@ -1,0 +1,134 @@
+/** The compiled kernels.wat module and its memory, shared by gemm_wasm.ts and conv2d_wasm.ts. */
+
+import { KERNELS_RELAXED_SIMD_WASM, KERNELS_SIMD_WASM } from "./_kernels_wasm_bytes.ts";
+
+/**
+ * Which build of kernels.wat runs: `"relaxed-simd"` (f32x4.relaxed_madd, fused on CPUs with FMA)
+ * or `"simd"` (plain 128-bit SIMD, separate multiply and add).
+ */
+export type WasmGemmFlavor = "relaxed-simd" | "simd";
+
+/** The exports of kernels.wat; every pointer is a byte address in `memory` (see kernels.wat). */
+export interface WasmKernelExports {
+  memory: WebAssembly.Memory;
+  /** C = alpha·op(A)·op(B) + beta·C on operands already in memory (beta ignored if overwrite). */
+  gemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    alpha: number,
+    beta: number,
+    overwrite: number,
+    work: number,
+  ): void;
+  /** im2col of one sample's [c, h, w] image at x into cols, or col2im (cols added onto x) if add. */
+  im2col(
+    x: number,
+    c: number,
+    h: number,
+    w: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    dilationH: number,
+    dilationW: number,
+    hOut: number,
+    wOut: number,
+    cols: number,
+    add: number,
+  ): void;
+  /** maxPool2dForward over `planes` [h, w] planes at x into y (f32) and arg (i32). */
+  maxPool(
+    x: number,
+    planes: number,
+    h: number,
+    w: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    padH: number,
+    padW: number,
+    dilationH: number,
+    dilationW: number,
+    hOut: number,
+    wOut: number,
+    y: number,
+    arg: number,
+  ): void;
+}
+
+/** Bytes [0, WORK) are kernels.wat's edge-tile scratch; its packing buffers start at WORK. */
+export const WORK = 256;
+/** Rows of op(A), depth and columns of op(B) per block: kernels.wat's MC, KC, NC. */
+export const MC = 128, KC = 256, NC = 1024;
+/** First byte after the largest packing buffers kernels.wat can use (n ≥ NC). */
+export const WORK_END = WORK + (MC * KC + KC * NC) * 4;
+
+const PAGE = 65536;
+
+const BYTES: Record<WasmGemmFlavor, string> = {
+  "relaxed-simd": KERNELS_RELAXED_SIMD_WASM,
+  "simd": KERNELS_SIMD_WASM,
+};
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** One instance of kernels.wat: its exports plus a Float32Array view that follows memory growth. */
+export class WasmInstance {
+  readonly flavor: WasmGemmFlavor;
+  readonly exports: WasmKernelExports;
+  #heap: Float32Array;
+
+  constructor(flavor: WasmGemmFlavor, exports: WasmKernelExports) {
+    this.flavor = flavor;
+    this.exports = exports;
+    this.#heap = new Float32Array(exports.memory.buffer);
+  }
+
+  /** Grows the memory to at least `bytes` and returns the (possibly new) float view of all of it. */
+  reserve(bytes: number): Float32Array {
+    const memory = this.exports.memory;
+    const have = memory.buffer.byteLength;
+    if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.#heap.buffer !== memory.buffer) this.#heap = new Float32Array(memory.buffer);
+    return this.#heap;
+  }
+}
+
+/**
+ * Compiles one flavor synchronously, or returns null where this runtime lacks its features.
+ * WebAssembly.validate of the real module is the feature test: it fails exactly when an
+ * instruction the module uses (SIMD, relaxed SIMD) is unknown to the engine.
+ */
+export function loadWasmInstance(flavor: WasmGemmFlavor): WasmInstance | null {
+  if (typeof WebAssembly !== "object") return null;
+  const bytes = decode(BYTES[flavor]);
+  if (!WebAssembly.validate(bytes)) return null;
+  try {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    return new WasmInstance(flavor, instance.exports as unknown as WasmKernelExports);
+  } catch {
+    return null; // e.g. a host that forbids compiling code at run time
+  }
+}
+
+/** The best flavor this runtime validates, compiled once per thread (each Worker has its own). */
+export const bestInstance: WasmInstance | null = loadWasmInstance("relaxed-simd") ??
+  loadWasmInstance("simd");

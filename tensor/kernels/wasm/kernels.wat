@@ -1,0 +1,574 @@
+;; kernels.wat: the WebAssembly SIMD (f32x4) kernels of shardgrad: GEMM, im2col/col2im, max pooling.
+;;
+;; The source of tensor/kernels/wasm/_kernels_wasm_bytes.ts (scripts/build_wasm.ts assembles it
+;; with the `wabt` npm package). gemm_wasm.ts and conv2d_wasm.ts copy operands into this module's
+;; memory, call the exports, and copy results back; everything below works on byte addresses.
+;;
+;; gemm: C = alpha·op(A)·op(B) + beta·C in float32, blocked as Goto/BLIS (constants shared with
+;; _instance.ts):
+;;   for jc: NC = 1024 columns of C        op(B)[pc:pc+KC, jc:jc+NC] packed into bufB (L2/L3)
+;;     for pc: KC = 256 of the depth
+;;       for ic: MC = 128 rows of C        op(A)[ic:ic+MC, pc:pc+KC] packed into bufA (L2)
+;;         for jr (8 columns), for ir (4 rows): $tile computes one 4×8 tile of C from a [kcp, 4]
+;;           sliver of bufA and a [kcp, 8] sliver of bufB (L1) in 8 f32x4 accumulators.
+;; A sliver is row-major [kcp, w] (w = 4 for A, 8 for B) with kcp = kc rounded up to a multiple
+;; of 4 and zeros past the matrix edges, so $tile always runs whole 4-step unrolled iterations.
+;;
+;; Relaxed SIMD: every multiply-add is written exactly as
+;;   (f32x4.relaxed_madd (local.get $x) (local.get $y) (local.get $acc))
+;; build_wasm.ts emits this text as is (the relaxed-SIMD module, fused where the CPU has FMA) and
+;; once more with each one rewritten to (f32x4.add (f32x4.mul x y) acc) (the plain SIMD module).
+;;
+;; Memory map: bytes [0, 128) are the edge-tile scratch; the caller places everything else at or
+;; above byte 256 and grows the memory as needed.
+(module
+  (memory (export "memory") 1)
+
+  (func $min (param $x i32) (param $y i32) (result i32)
+    (select (local.get $x) (local.get $y) (i32.lt_s (local.get $x) (local.get $y))))
+
+  ;; C[0:mr, 0:nr] = alpha·T + (overwrite ? 0 : beta·C[0:mr, 0:nr]), T = Σ_p a[p, 0:4]ᵀ·b[p, 0:8]:
+  ;; a is a [kcp, 4] sliver, b a [kcp, 8] sliver, C has a row stride of $ldc BYTES, mr ≤ 4, nr ≤ 8.
+  (func $tile (param $kcp i32) (param $a i32) (param $b i32) (param $c i32) (param $ldc i32)
+      (param $mr i32) (param $nr i32) (param $alpha f32) (param $beta f32) (param $overwrite i32)
+    (local $end i32) (local $row i32) (local $s i32) (local $i i32) (local $j i32)
+    (local $av v128) (local $b0 v128) (local $b1 v128) (local $va v128) (local $vb v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $kcp) (i32.const 4))))
+      (loop $k
+          (local.set $b0 (v128.load offset=0 (local.get $b)))
+          (local.set $b1 (v128.load offset=16 (local.get $b)))
+          (local.set $av (v128.load32_splat offset=0 (local.get $a)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
+          (local.set $av (v128.load32_splat offset=4 (local.get $a)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
+          (local.set $av (v128.load32_splat offset=8 (local.get $a)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
+          (local.set $av (v128.load32_splat offset=12 (local.get $a)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
+          (local.set $b0 (v128.load offset=32 (local.get $b)))
+          (local.set $b1 (v128.load offset=48 (local.get $b)))
+          (local.set $av (v128.load32_splat offset=16 (local.get $a)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
+          (local.set $av (v128.load32_splat offset=20 (local.get $a)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
+          (local.set $av (v128.load32_splat offset=24 (local.get $a)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
+          (local.set $av (v128.load32_splat offset=28 (local.get $a)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
+          (local.set $b0 (v128.load offset=64 (local.get $b)))
+          (local.set $b1 (v128.load offset=80 (local.get $b)))
+          (local.set $av (v128.load32_splat offset=32 (local.get $a)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
+          (local.set $av (v128.load32_splat offset=36 (local.get $a)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
+          (local.set $av (v128.load32_splat offset=40 (local.get $a)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
+          (local.set $av (v128.load32_splat offset=44 (local.get $a)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
+          (local.set $b0 (v128.load offset=96 (local.get $b)))
+          (local.set $b1 (v128.load offset=112 (local.get $b)))
+          (local.set $av (v128.load32_splat offset=48 (local.get $a)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
+          (local.set $av (v128.load32_splat offset=52 (local.get $a)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
+          (local.set $av (v128.load32_splat offset=56 (local.get $a)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
+          (local.set $av (v128.load32_splat offset=60 (local.get $a)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
+          (local.set $a (i32.add (local.get $a) (i32.const 64)))
+          (local.set $b (i32.add (local.get $b) (i32.const 128)))
+          (br_if $k (i32.lt_u (local.get $a) (local.get $end))))
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))
+      (then
+        (local.set $row (local.get $c))
+        (if (local.get $overwrite)
+          (then
+            (v128.store offset=0 (local.get $row) (f32x4.mul (local.get $va) (local.get $c00)))
+            (v128.store offset=16 (local.get $row) (f32x4.mul (local.get $va) (local.get $c01)))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (v128.store offset=0 (local.get $row) (f32x4.mul (local.get $va) (local.get $c10)))
+            (v128.store offset=16 (local.get $row) (f32x4.mul (local.get $va) (local.get $c11)))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (v128.store offset=0 (local.get $row) (f32x4.mul (local.get $va) (local.get $c20)))
+            (v128.store offset=16 (local.get $row) (f32x4.mul (local.get $va) (local.get $c21)))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (v128.store offset=0 (local.get $row) (f32x4.mul (local.get $va) (local.get $c30)))
+            (v128.store offset=16 (local.get $row) (f32x4.mul (local.get $va) (local.get $c31))))
+          (else
+            (v128.store offset=0 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c00))
+              (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $row)))))
+            (v128.store offset=16 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c01))
+              (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $row)))))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (v128.store offset=0 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c10))
+              (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $row)))))
+            (v128.store offset=16 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c11))
+              (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $row)))))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (v128.store offset=0 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c20))
+              (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $row)))))
+            (v128.store offset=16 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c21))
+              (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $row)))))
+            (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+            (v128.store offset=0 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c30))
+              (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $row)))))
+            (v128.store offset=16 (local.get $row) (f32x4.add (f32x4.mul (local.get $va) (local.get $c31))
+              (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $row)))))))
+        (return)))
+    ;; An edge tile: alpha·T goes to the scratch [4, 8] at byte 0, then only mr×nr cells reach C.
+    (v128.store offset=0 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c00)))
+    (v128.store offset=16 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c01)))
+    (v128.store offset=32 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c10)))
+    (v128.store offset=48 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c11)))
+    (v128.store offset=64 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c20)))
+    (v128.store offset=80 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c21)))
+    (v128.store offset=96 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c30)))
+    (v128.store offset=112 (i32.const 0) (f32x4.mul (local.get $va) (local.get $c31)))
+    (local.set $i (i32.const 0))
+    (loop $rows
+      (local.set $row (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+      (local.set $s (i32.shl (local.get $i) (i32.const 5)))
+      (local.set $j (i32.const 0))
+      (loop $cols
+        (if (local.get $overwrite)
+          (then (f32.store (local.get $row) (f32.load (local.get $s))))
+          (else (f32.store (local.get $row) (f32.add (f32.load (local.get $s))
+            (f32.mul (local.get $beta) (f32.load (local.get $row)))))))
+        (local.set $row (i32.add (local.get $row) (i32.const 4)))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $nr))))
+      (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $mr)))))
+
+  ;; Scalar packing of sliver rows p ∈ [p0, p1) of the sliver starting at panel row j0 into $dst
+  ;; (see $pack for the layout); cells with p ≥ kc or j0 + j ≥ d are 0.
+  (func $packScalar (param $src i32) (param $ld i32) (param $alongJ i32) (param $d i32)
+      (param $kc i32) (param $w i32) (param $j0 i32) (param $p0 i32) (param $p1 i32) (param $dst i32)
+    (local $p i32) (local $j i32)
+    (local.set $p (local.get $p0))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $j (local.get $j0))
+        (loop $cols
+          (f32.store (local.get $dst)
+            (if (result f32) (i32.and (i32.lt_u (local.get $p) (local.get $kc)) (i32.lt_u (local.get $j) (local.get $d)))
+              (then (f32.load (i32.add (local.get $src) (i32.shl (select
+                (i32.add (i32.mul (local.get $p) (local.get $ld)) (local.get $j))
+                (i32.add (i32.mul (local.get $j) (local.get $ld)) (local.get $p))
+                (local.get $alongJ)) (i32.const 2)))))
+              (else (f32.const 0))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+          (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))
+            (i32.add (local.get $j0) (local.get $w)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $rows))))
+
+  ;; Packs a panel X[j, p] (j < d, p < kc) into slivers of w = 4 or 8 consecutive j, each stored
+  ;; row-major [kcp, w] (kcp = kc rounded up to 4), zero-padded past d and kc, back to back at $dst.
+  ;; X[j, p] is at src + 4·(p·ld + j) when $alongJ (rows of a sliver are contiguous: vector copies),
+  ;; else at src + 4·(j·ld + p) (4×4 blocks are transposed with shuffles).
+  (func $pack (param $src i32) (param $ld i32) (param $alongJ i32) (param $d i32) (param $kc i32)
+      (param $w i32) (param $dst i32)
+    (local $kcp i32) (local $kc4 i32) (local $j0 i32) (local $p i32) (local $g i32) (local $s i32)
+    (local $o i32) (local $ldb i32) (local $wb i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $kcp (i32.and (i32.add (local.get $kc) (i32.const 3)) (i32.const -4)))
+    (local.set $kc4 (i32.and (local.get $kc) (i32.const -4)))
+    (local.set $ldb (i32.shl (local.get $ld) (i32.const 2)))
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $j0 (i32.const 0))
+    (loop $slivers
+      (if (i32.gt_u (i32.add (local.get $j0) (local.get $w)) (local.get $d))
+        (then
+          (call $packScalar (local.get $src) (local.get $ld) (local.get $alongJ) (local.get $d)
+            (local.get $kc) (local.get $w) (local.get $j0) (i32.const 0) (local.get $kcp) (local.get $dst)))
+        (else (if (local.get $alongJ)
+          (then
+            (local.set $s (i32.add (local.get $src) (i32.shl (local.get $j0) (i32.const 2))))
+            (local.set $o (local.get $dst))
+            (local.set $p (i32.const 0))
+            (loop $copy
+              (v128.store (local.get $o) (v128.load (local.get $s)))
+              (if (i32.eq (local.get $w) (i32.const 8))
+                (then (v128.store offset=16 (local.get $o) (v128.load offset=16 (local.get $s)))))
+              (local.set $s (i32.add (local.get $s) (local.get $ldb)))
+              (local.set $o (i32.add (local.get $o) (local.get $wb)))
+              (br_if $copy (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kc))))
+            (call $packScalar (local.get $src) (local.get $ld) (local.get $alongJ) (local.get $d)
+              (local.get $kc) (local.get $w) (local.get $j0) (local.get $kc) (local.get $kcp) (local.get $o)))
+          (else
+            (local.set $g (i32.const 0))
+            (loop $groups
+              (local.set $s (i32.add (local.get $src)
+                (i32.mul (i32.add (local.get $j0) (local.get $g)) (local.get $ldb))))
+              (local.set $o (i32.add (local.get $dst) (i32.shl (local.get $g) (i32.const 2))))
+              (local.set $p (i32.const 0))
+              (block $done
+                (loop $blocks
+                  (br_if $done (i32.ge_u (local.get $p) (local.get $kc4)))
+                  (local.set $r0 (v128.load (local.get $s)))
+                  (local.set $r1 (v128.load (i32.add (local.get $s) (local.get $ldb))))
+                  (local.set $r2 (v128.load (i32.add (local.get $s) (i32.shl (local.get $ldb) (i32.const 1)))))
+                  (local.set $r3 (v128.load (i32.add (local.get $s) (i32.mul (local.get $ldb) (i32.const 3)))))
+                  (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+                  (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+                  (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+                  (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+                  (v128.store (local.get $o)
+                    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                  (v128.store (i32.add (local.get $o) (local.get $wb))
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                  (v128.store (i32.add (local.get $o) (i32.shl (local.get $wb) (i32.const 1)))
+                    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                  (v128.store (i32.add (local.get $o) (i32.mul (local.get $wb) (i32.const 3)))
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                  (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                  (local.set $o (i32.add (local.get $o) (i32.shl (local.get $wb) (i32.const 2))))
+                  (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                  (br $blocks)))
+              (br_if $groups (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 4))) (local.get $w))))
+            (call $packScalar (local.get $src) (local.get $ld) (local.get $alongJ) (local.get $d)
+              (local.get $kc) (local.get $w) (local.get $j0) (local.get $kc4) (local.get $kcp)
+              (i32.add (local.get $dst) (i32.mul (local.get $kc4) (local.get $wb))))))))
+      (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $kcp) (local.get $wb))))
+      (br_if $slivers (i32.lt_u (local.tee $j0 (i32.add (local.get $j0) (local.get $w))) (local.get $d)))))
+
+  ;; C = alpha·op(A)·op(B) + beta·C (C = alpha·op(A)·op(B) when $overwrite, whatever C held).
+  ;; op(A)[i, p] is at a + 4·(i·lda + p), or a + 4·(p·lda + i) when $transA; op(B)[p, j] is at
+  ;; b + 4·(p·ldb + j), or b + 4·(j·ldb + p) when $transB; C[i, j] is at c + 4·(i·ldc + j).
+  ;; m, n, k ≥ 1. $work: 16-byte aligned room for bufA (MC·KC floats) then bufB (KC·min(NC, n↑8)).
+  (func (export "gemm") (param $transA i32) (param $transB i32) (param $m i32) (param $n i32)
+      (param $k i32) (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32)
+      (param $ldc i32) (param $alpha f32) (param $beta f32) (param $overwrite i32) (param $work i32)
+    (local $bufA i32) (local $bufB i32) (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
+    (local $kcp i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
+    (local $bt f32) (local $over i32) (local $ldcb i32)
+    (local.set $bufA (local.get $work))
+    (local.set $bufB (i32.add (local.get $work) (i32.const 131072)))
+    (local.set $ldcb (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $jc (i32.const 0))
+    (loop $jcLoop
+      (local.set $nc (call $min (i32.const 1024) (i32.sub (local.get $n) (local.get $jc))))
+      (local.set $pc (i32.const 0))
+      (loop $pcLoop
+        (local.set $kc (call $min (i32.const 256) (i32.sub (local.get $k) (local.get $pc))))
+        (local.set $kcp (i32.and (i32.add (local.get $kc) (i32.const 3)) (i32.const -4)))
+        ;; beta (or overwriting) applies in the first depth block only; later blocks accumulate.
+        (local.set $over (i32.and (local.get $overwrite) (i32.eqz (local.get $pc))))
+        (local.set $bt (select (local.get $beta) (f32.const 1) (i32.eqz (local.get $pc))))
+        (call $pack
+          (i32.add (local.get $b) (i32.shl (select
+            (i32.add (i32.mul (local.get $jc) (local.get $ldb)) (local.get $pc))
+            (i32.add (i32.mul (local.get $pc) (local.get $ldb)) (local.get $jc))
+            (local.get $transB)) (i32.const 2)))
+          (local.get $ldb) (i32.eqz (local.get $transB)) (local.get $nc) (local.get $kc) (i32.const 8)
+          (local.get $bufB))
+        (local.set $ic (i32.const 0))
+        (loop $icLoop
+          (local.set $mc (call $min (i32.const 128) (i32.sub (local.get $m) (local.get $ic))))
+          (call $pack
+            (i32.add (local.get $a) (i32.shl (select
+              (i32.add (i32.mul (local.get $pc) (local.get $lda)) (local.get $ic))
+              (i32.add (i32.mul (local.get $ic) (local.get $lda)) (local.get $pc))
+              (local.get $transA)) (i32.const 2)))
+            (local.get $lda) (local.get $transA) (local.get $mc) (local.get $kc) (i32.const 4)
+            (local.get $bufA))
+          (local.set $jr (i32.const 0))
+          (loop $jrLoop
+            (local.set $ir (i32.const 0))
+            (loop $irLoop
+              (call $tile (local.get $kcp)
+                (i32.add (local.get $bufA) (i32.shl (i32.mul (local.get $ir) (local.get $kcp)) (i32.const 2)))
+                (i32.add (local.get $bufB) (i32.shl (i32.mul (local.get $jr) (local.get $kcp)) (i32.const 2)))
+                (i32.add (local.get $c) (i32.shl (i32.add
+                  (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
+                  (i32.add (local.get $jc) (local.get $jr))) (i32.const 2)))
+                (local.get $ldcb)
+                (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir)))
+                (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr)))
+                (local.get $alpha) (local.get $bt) (local.get $over))
+              (br_if $irLoop (i32.lt_u (local.tee $ir (i32.add (local.get $ir) (i32.const 4))) (local.get $mc))))
+            (br_if $jrLoop (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const 8))) (local.get $nc))))
+          (br_if $icLoop (i32.lt_u (local.tee $ic (i32.add (local.get $ic) (i32.const 128))) (local.get $m))))
+        (br_if $pcLoop (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (i32.const 256))) (local.get $k))))
+      (br_if $jcLoop (i32.lt_u (local.tee $jc (i32.add (local.get $jc) (i32.const 1024))) (local.get $n)))))
+  ;; First output index i ≥ 0 whose input index i·stride − pad + off is ≥ 0 (at most outSize).
+  (func $firstInside (param $pad i32) (param $off i32) (param $stride i32) (param $outSize i32)
+      (result i32)
+    (if (result i32) (i32.le_s (i32.sub (local.get $pad) (local.get $off)) (i32.const 0))
+      (then (i32.const 0))
+      (else (call $min (local.get $outSize)
+        (i32.div_s (i32.add (i32.sub (local.get $pad) (local.get $off)) (i32.sub (local.get $stride) (i32.const 1)))
+          (local.get $stride))))))
+
+  ;; One past the last output index i whose input index i·stride − pad + off is < size.
+  (func $endInside (param $pad i32) (param $off i32) (param $stride i32) (param $size i32)
+      (param $outSize i32) (result i32)
+    (local $num i32)
+    (local.set $num (i32.sub (i32.add (i32.sub (local.get $size) (i32.const 1)) (local.get $pad)) (local.get $off)))
+    (if (result i32) (i32.lt_s (local.get $num) (i32.const 0))
+      (then (i32.const 0))
+      (else (call $min (local.get $outSize)
+        (i32.add (i32.div_s (local.get $num) (local.get $stride)) (i32.const 1))))))
+
+  ;; Zeroes $count floats at $dst.
+  (func $zero (param $dst i32) (param $count i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $dst) (v128.const i32x4 0 0 0 0))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (f32.store (local.get $dst) (f32.const 0))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $one))))
+
+  ;; im2col (when $add is 0) or its adjoint col2im (when $add is 1) for one sample's channels,
+  ;; as tensor/kernels/im2col.ts: with x the [c, h, w] image at $x and cols the
+  ;; [c·kh·kw, hOut·wOut] matrix at $cols,
+  ;;   cols[(ci·kh + p)·kw + q, i·wOut + j] ↔ x[ci, i·sh − ph + p·dh, j·sw − pw + q·dw].
+  ;; im2col overwrites cols (0 where the window lies in the padding); col2im ADDS every cols
+  ;; entry onto its x cell and drops padding entries.
+  (func (export "im2col") (param $x i32) (param $c i32) (param $h i32) (param $w i32)
+      (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32)
+      (param $dh i32) (param $dw i32) (param $hOut i32) (param $wOut i32) (param $cols i32)
+      (param $add i32)
+    (local $ci i32) (local $p i32) (local $q i32) (local $i i32) (local $plane i32) (local $row i32)
+    (local $iLo i32) (local $iHi i32) (local $jLo i32) (local $jHi i32) (local $dst i32) (local $src i32)
+    (local $j i32) (local $sd i32) (local $ss i32) (local $rowBytes i32) (local $swb i32) (local $iEnd i32)
+    (local.set $rowBytes (i32.shl (local.get $wOut) (i32.const 2)))
+    (local.set $swb (i32.shl (local.get $sw) (i32.const 2)))
+    (local.set $row (local.get $cols))
+    (local.set $ci (i32.const 0))
+    (loop $channels
+      (local.set $plane (i32.add (local.get $x)
+        (i32.shl (i32.mul (local.get $ci) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+      (local.set $p (i32.const 0))
+      (loop $kRows
+        (local.set $iLo (call $firstInside (local.get $ph) (i32.mul (local.get $p) (local.get $dh))
+          (local.get $sh) (local.get $hOut)))
+        (local.set $iHi (call $endInside (local.get $ph) (i32.mul (local.get $p) (local.get $dh))
+          (local.get $sh) (local.get $h) (local.get $hOut)))
+        (local.set $q (i32.const 0))
+        (loop $kCols
+          (local.set $jLo (call $firstInside (local.get $pw) (i32.mul (local.get $q) (local.get $dw))
+            (local.get $sw) (local.get $wOut)))
+          (local.set $jHi (call $endInside (local.get $pw) (i32.mul (local.get $q) (local.get $dw))
+            (local.get $sw) (local.get $w) (local.get $wOut)))
+          ;; a kernel column whose windows all lie in the padding leaves every row empty
+          (local.set $iEnd (select (local.get $iLo) (local.get $iHi) (i32.ge_s (local.get $jLo) (local.get $jHi))))
+          (local.set $i (i32.const 0))
+          (loop $outRows
+            (local.set $dst (i32.add (local.get $row) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (if (i32.or (i32.lt_s (local.get $i) (local.get $iLo)) (i32.ge_s (local.get $i) (local.get $iEnd)))
+              (then (if (i32.eqz (local.get $add)) (then (call $zero (local.get $dst) (local.get $wOut)))))
+              (else
+                ;; x address of output column j = 0 (only j ∈ [jLo, jHi) are read or written)
+                (local.set $src (i32.add (local.get $plane) (i32.shl (i32.add
+                  (i32.mul (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph))
+                    (i32.mul (local.get $p) (local.get $dh))) (local.get $w))
+                  (i32.sub (i32.mul (local.get $q) (local.get $dw)) (local.get $pw))) (i32.const 2))))
+                (if (i32.eqz (local.get $add)) (then
+                  (call $zero (local.get $dst) (local.get $jLo))
+                  (call $zero (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2)))
+                    (i32.sub (local.get $wOut) (local.get $jHi)))))
+                (local.set $j (local.get $jLo))
+                (local.set $sd (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $ss (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $swb))))
+                (if (i32.eq (local.get $sw) (i32.const 1))
+                  (then
+                    (block $done
+                      (loop $vec
+                        (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $jHi)))
+                        (if (local.get $add)
+                          (then (v128.store (local.get $ss)
+                            (f32x4.add (v128.load (local.get $ss)) (v128.load (local.get $sd)))))
+                          (else (v128.store (local.get $sd) (v128.load (local.get $ss)))))
+                        (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
+                        (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
+                        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                        (br $vec)))))
+                (block $done
+                  (loop $one
+                    (br_if $done (i32.ge_s (local.get $j) (local.get $jHi)))
+                    (if (local.get $add)
+                      (then (f32.store (local.get $ss) (f32.add (f32.load (local.get $ss)) (f32.load (local.get $sd)))))
+                      (else (f32.store (local.get $sd) (f32.load (local.get $ss)))))
+                    (local.set $sd (i32.add (local.get $sd) (i32.const 4)))
+                    (local.set $ss (i32.add (local.get $ss) (local.get $swb)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $one)))))
+            (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))
+          (local.set $row (i32.add (local.get $row) (i32.mul (local.get $hOut) (local.get $rowBytes))))
+          (br_if $kCols (i32.lt_s (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $kw))))
+        (br_if $kRows (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kh))))
+      (br_if $channels (i32.lt_s (local.tee $ci (i32.add (local.get $ci) (i32.const 1))) (local.get $c)))))
+
+  ;; Max pooling of outputs j ∈ [j0, j1) of output row i of one [h, w] plane at $x, exactly as
+  ;; maxPool2dForward in pool2d.ts: y = the window's max (a NaN wins, the first of equal maxima
+  ;; wins), arg = its flat index h·W + w in the plane; a window with no input cell gives −∞ and −1.
+  ;; $y and $arg point at output j = 0 of the row.
+  (func $maxPoolRow (param $x i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32)
+      (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32) (param $dh i32) (param $dw i32)
+      (param $i i32) (param $j0 i32) (param $j1 i32) (param $y i32) (param $arg i32)
+    (local $h0 i32) (local $h1 i32) (local $w0 i32) (local $w1 i32) (local $j i32) (local $ih i32)
+    (local $iw i32) (local $index i32) (local $best f32) (local $v f32)
+    (local.set $h0 (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph)))
+    (local.set $h1 (call $min (local.get $h) (i32.add (i32.add (local.get $h0)
+      (i32.mul (i32.sub (local.get $kh) (i32.const 1)) (local.get $dh))) (i32.const 1))))
+    (block $done (loop $up
+      (br_if $done (i32.ge_s (local.get $h0) (i32.const 0)))
+      (local.set $h0 (i32.add (local.get $h0) (local.get $dh)))
+      (br $up)))
+    (local.set $j (local.get $j0))
+    (block $rowDone
+      (loop $cols
+        (br_if $rowDone (i32.ge_s (local.get $j) (local.get $j1)))
+        (local.set $w0 (i32.sub (i32.mul (local.get $j) (local.get $sw)) (local.get $pw)))
+        (local.set $w1 (call $min (local.get $w) (i32.add (i32.add (local.get $w0)
+          (i32.mul (i32.sub (local.get $kw) (i32.const 1)) (local.get $dw))) (i32.const 1))))
+        (block $done (loop $up
+          (br_if $done (i32.ge_s (local.get $w0) (i32.const 0)))
+          (local.set $w0 (i32.add (local.get $w0) (local.get $dw)))
+          (br $up)))
+        (local.set $best (f32.const -inf))
+        (local.set $index (select
+          (i32.add (i32.mul (local.get $h0) (local.get $w)) (local.get $w0))
+          (i32.const -1)
+          (i32.and (i32.lt_s (local.get $h0) (local.get $h1)) (i32.lt_s (local.get $w0) (local.get $w1)))))
+        (local.set $ih (local.get $h0))
+        (block $hDone
+          (loop $hLoop
+            (br_if $hDone (i32.ge_s (local.get $ih) (local.get $h1)))
+            (local.set $iw (local.get $w0))
+            (block $wDone
+              (loop $wLoop
+                (br_if $wDone (i32.ge_s (local.get $iw) (local.get $w1)))
+                (local.set $v (f32.load (i32.add (local.get $x) (i32.shl
+                  (i32.add (i32.mul (local.get $ih) (local.get $w)) (local.get $iw)) (i32.const 2)))))
+                (if (i32.or (f32.gt (local.get $v) (local.get $best)) (f32.ne (local.get $v) (local.get $v)))
+                  (then
+                    (local.set $best (local.get $v))
+                    (local.set $index (i32.add (i32.mul (local.get $ih) (local.get $w)) (local.get $iw)))))
+                (local.set $iw (i32.add (local.get $iw) (local.get $dw)))
+                (br $wLoop)))
+            (local.set $ih (i32.add (local.get $ih) (local.get $dh)))
+            (br $hLoop)))
+        (f32.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))) (local.get $best))
+        (i32.store (i32.add (local.get $arg) (i32.shl (local.get $j) (i32.const 2))) (local.get $index))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $cols))))
+
+  ;; $maxPoolRow for the common 2×2 window, stride 2, no padding or dilation, four outputs
+  ;; j ∈ [0, jv) at a time (jv a multiple of 4, every window inside the plane): the two input
+  ;; rows are split into even and odd columns and the four candidates are taken in the scalar
+  ;; order (top-left, top-right, bottom-left, bottom-right) with the same "> or NaN" rule.
+  (func $maxPool2x2Row (param $x i32) (param $w i32) (param $i i32) (param $jv i32) (param $y i32)
+      (param $arg i32)
+    (local $r0 i32) (local $r1 i32) (local $j i32) (local $a v128) (local $b v128)
+    (local $e0 v128) (local $o0 v128) (local $e1 v128) (local $o1 v128) (local $best v128)
+    (local $idx v128) (local $iv v128) (local $m v128) (local $wv v128)
+    (local.set $r0 (i32.add (local.get $x) (i32.shl (i32.mul (i32.shl (local.get $i) (i32.const 1))
+      (local.get $w)) (i32.const 2))))
+    (local.set $r1 (i32.add (local.get $r0) (i32.shl (local.get $w) (i32.const 2))))
+    (local.set $iv (i32x4.add (i32x4.splat (i32.mul (i32.shl (local.get $i) (i32.const 1)) (local.get $w)))
+      (v128.const i32x4 0 2 4 6)))
+    (local.set $wv (i32x4.splat (local.get $w)))
+    (local.set $j (i32.const 0))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_s (local.get $j) (local.get $jv)))
+        (local.set $a (v128.load (local.get $r0)))
+        (local.set $b (v128.load offset=16 (local.get $r0)))
+        (local.set $e0 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+        (local.set $o0 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+        (local.set $a (v128.load (local.get $r1)))
+        (local.set $b (v128.load offset=16 (local.get $r1)))
+        (local.set $e1 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+        (local.set $o1 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+        (local.set $best (local.get $e0))
+        (local.set $idx (local.get $iv))
+        (local.set $m (v128.or (f32x4.gt (local.get $o0) (local.get $best)) (f32x4.ne (local.get $o0) (local.get $o0))))
+        (local.set $best (v128.bitselect (local.get $o0) (local.get $best) (local.get $m)))
+        (local.set $idx (v128.bitselect (i32x4.add (local.get $iv) (v128.const i32x4 1 1 1 1)) (local.get $idx) (local.get $m)))
+        (local.set $m (v128.or (f32x4.gt (local.get $e1) (local.get $best)) (f32x4.ne (local.get $e1) (local.get $e1))))
+        (local.set $best (v128.bitselect (local.get $e1) (local.get $best) (local.get $m)))
+        (local.set $idx (v128.bitselect (i32x4.add (local.get $iv) (local.get $wv)) (local.get $idx) (local.get $m)))
+        (local.set $m (v128.or (f32x4.gt (local.get $o1) (local.get $best)) (f32x4.ne (local.get $o1) (local.get $o1))))
+        (local.set $best (v128.bitselect (local.get $o1) (local.get $best) (local.get $m)))
+        (local.set $idx (v128.bitselect (i32x4.add (i32x4.add (local.get $iv) (local.get $wv)) (v128.const i32x4 1 1 1 1))
+          (local.get $idx) (local.get $m)))
+        (v128.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))) (local.get $best))
+        (v128.store (i32.add (local.get $arg) (i32.shl (local.get $j) (i32.const 2))) (local.get $idx))
+        (local.set $r0 (i32.add (local.get $r0) (i32.const 32)))
+        (local.set $r1 (i32.add (local.get $r1) (i32.const 32)))
+        (local.set $iv (i32x4.add (local.get $iv) (v128.const i32x4 8 8 8 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $quads))))
+
+  ;; maxPool2dForward of pool2d.ts over $planes consecutive [h, w] planes at $x: y (f32) and arg
+  ;; (i32), both [planes, hOut, wOut], at $y and $arg.
+  (func (export "maxPool") (param $x i32) (param $planes i32) (param $h i32) (param $w i32)
+      (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32)
+      (param $dh i32) (param $dw i32) (param $hOut i32) (param $wOut i32) (param $y i32) (param $arg i32)
+    (local $pl i32) (local $i i32) (local $jv i32) (local $fast i32) (local $row i32) (local $rowBytes i32)
+    (local.set $fast (i32.and (i32.and
+      (i32.and (i32.eq (local.get $kh) (i32.const 2)) (i32.eq (local.get $kw) (i32.const 2)))
+      (i32.and (i32.eq (local.get $sh) (i32.const 2)) (i32.eq (local.get $sw) (i32.const 2))))
+      (i32.and (i32.eqz (i32.or (local.get $ph) (local.get $pw)))
+        (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1))))))
+    (local.set $jv (select
+      (i32.and (call $min (local.get $wOut) (i32.shr_u (local.get $w) (i32.const 1))) (i32.const -4))
+      (i32.const 0)
+      (local.get $fast)))
+    (local.set $rowBytes (i32.shl (local.get $wOut) (i32.const 2)))
+    (local.set $row (i32.const 0))
+    (local.set $pl (i32.const 0))
+    (loop $planes
+      (local.set $i (i32.const 0))
+      (loop $rows
+        (if (i32.and (local.get $fast)
+            (i32.lt_s (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)) (local.get $h)))
+          (then
+            (call $maxPool2x2Row (local.get $x) (local.get $w) (local.get $i) (local.get $jv)
+              (i32.add (local.get $y) (local.get $row)) (i32.add (local.get $arg) (local.get $row)))
+            (call $maxPoolRow (local.get $x) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
+              (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $dh) (local.get $dw)
+              (local.get $i) (local.get $jv) (local.get $wOut)
+              (i32.add (local.get $y) (local.get $row)) (i32.add (local.get $arg) (local.get $row))))
+          (else
+            (call $maxPoolRow (local.get $x) (local.get $h) (local.get $w) (local.get $kh) (local.get $kw)
+              (local.get $sh) (local.get $sw) (local.get $ph) (local.get $pw) (local.get $dh) (local.get $dw)
+              (local.get $i) (i32.const 0) (local.get $wOut)
+              (i32.add (local.get $y) (local.get $row)) (i32.add (local.get $arg) (local.get $row)))))
+        (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+        (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))
+      (local.set $x (i32.add (local.get $x) (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2))))
+      (br_if $planes (i32.lt_s (local.tee $pl (i32.add (local.get $pl) (i32.const 1))) (local.get $planes)))))
+)
