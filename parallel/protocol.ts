@@ -1,0 +1,246 @@
+/**
+ * The control plane between DataParallel (main thread) and its workers: the messages
+ * comlink carries, the layout of the shared control words, and `WorkerError`.
+ * Only small records and indices cross postMessage; tensors stay in shared memory.
+ */
+
+import { buildModel, type ModelSpec } from "../layers/spec.ts";
+import { Module } from "../layers/module.ts";
+import { Rng } from "../tensor/rng.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from "../losses/mod.ts";
+import type { Augment, LossConfig, TrainData } from "../train/trainer.ts";
+import type { OptimizerName } from "../optim/rules.ts";
+import type { Arenas, FlatLayout } from "./arena.ts";
+import { barrierWords } from "./barrier.ts";
+
+/** A loss of losses/: the reduced value, then dL/dpred (with the 1/N of "mean"). */
+export interface Loss {
+  readonly reduction: string;
+  forward(prediction: Tensor, target: Tensor | Int32Array | Uint8Array): number;
+  backward(): Tensor;
+}
+
+/**
+ * Loss types of `TrainerConfig.loss` (as LocalTrainer's table): `classTargets: false`
+ * ones get one-hot float targets `[B, K]` built from the class labels.
+ */
+export const LOSSES: Record<
+  LossConfig["type"],
+  { create: (options: Record<string, unknown>) => Loss; classTargets: boolean }
+> = {
+  cross_entropy: { create: (o) => new CrossEntropyLoss(o), classTargets: true },
+  nll: { create: (o) => new NLLLoss(o), classTargets: true },
+  mse: { create: (o) => new MSELoss(o), classTargets: false },
+  bce_with_logits: { create: (o) => new BCEWithLogitsLoss(o), classTargets: false },
+};
+
+/** What a worker posts once it listens for comlink calls. */
+export const READY_MESSAGE = "shardgrad:worker-ready";
+
+/** Control words: the barrier, then one "non-finite loss" flag per worker. */
+export function controlWords(workers: number): number {
+  return barrierWords(workers) + workers;
+}
+
+/** Index of worker `w`'s non-finite-loss flag in the control words. */
+export function nonFiniteFlag(workers: number, w: number): number {
+  return barrierWords(workers) + w;
+}
+
+/** What a module URL model exports; `context` tells it where it runs (`workerIndex` null on the main thread). */
+export interface ModelModule {
+  createModel(context?: ModelContext): Module;
+}
+
+/** The argument DataParallel passes to `createModel`. */
+export interface ModelContext {
+  /** This worker's index, or null when the main thread builds its copy. */
+  workerIndex: number | null;
+  /** Number of workers. */
+  workers: number;
+}
+
+/** Everything a worker needs to build its model and find shared memory. */
+export interface WorkerInit {
+  workerIndex: number;
+  workers: number;
+  model: ModelSpec | { moduleUrl: string };
+  loss: LossConfig;
+  optimizer: OptimizerName;
+  seed: number;
+  arenas: Arenas;
+  params: FlatLayout;
+  buffers: FlatLayout;
+  /** Barrier timeout. */
+  timeoutMs: number;
+  /** Samples per forward pass in `evaluate`. */
+  evalBatchSize: number;
+}
+
+/** A dataset in shared memory: images as uint8 (normalized per batch) or float vectors. */
+export type SharedData =
+  | {
+    kind: "images";
+    images: SharedArrayBuffer;
+    shape: [number, number, number, number];
+    labels: SharedArrayBuffer;
+    mean: number[];
+    std: number[];
+  }
+  | { kind: "vectors"; x: SharedArrayBuffer; shape: [number, number]; labels: SharedArrayBuffer };
+
+/** One training step for one worker. */
+export interface StepRequest {
+  /** This worker's shard of the global batch (row numbers of "train"). */
+  indices: Int32Array;
+  /** Samples in the global batch. */
+  globalCount: number;
+  /** The param group's hyperparameters (lr as the scheduler left it). */
+  hp: Record<string, unknown>;
+}
+
+/** One worker's share of a step's results, plus where its time went (ms). */
+export interface StepReply {
+  /** This shard's contribution to the global mean loss (shard loss × scale). */
+  loss: number;
+  correct: number;
+  count: number;
+  /** False when some shard's loss was not finite: nothing was updated. */
+  updated: boolean;
+  /** Batch gathering + forward + backward. */
+  computeMs: number;
+  /** Reduce-scatter of the gradient slice + optimizer update of it. */
+  updateMs: number;
+}
+
+/** One worker's share of an evaluation. */
+export interface EvalReply {
+  /** Σ over chunks of (chunk loss × chunk size). */
+  lossSum: number;
+  correct: number;
+  predictions: Int32Array;
+}
+
+/** The API a worker exposes through comlink. */
+export interface WorkerApi {
+  init(init: WorkerInit): Promise<void>;
+  setData(split: "train" | "test", data: SharedData, augment: Augment): void;
+  addState(name: string, buffer: SharedArrayBuffer): void;
+  /**
+   * Runs the steps in order, meeting the other workers at the barriers of each;
+   * `firstStep` is the 1-based optimizer step count of the first (a step whose loss was
+   * not finite updates nothing and does not count).
+   */
+  step(requests: StepRequest[], firstStep: number): StepReply[];
+  evaluate(split: "train" | "test", indices: Int32Array): EvalReply;
+  /** Copies the buffer arena (worker 0's running statistics) into this worker's model. */
+  loadBuffers(): void;
+  /** Restarts dropout and augmentation streams from a seed derived from `seed` and the worker index. */
+  reseed(seed: number): void;
+}
+
+/**
+ * A worker failed: it threw, died, or did not reach a barrier in time. `workerIndex`
+ * says which; `cause` is the worker's own error.
+ */
+export class WorkerError extends Error {
+  /** The failing worker, 0-based. */
+  readonly workerIndex: number;
+  constructor(action: string, workerIndex: number, cause: unknown) {
+    super(`Cannot run ${action}: worker ${workerIndex} failed: ${describeCause(cause)}`, { cause });
+    this.name = "WorkerError";
+    this.workerIndex = workerIndex;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  if (cause !== null && typeof cause === "object" && "message" in cause) {
+    return String(cause.message);
+  }
+  return String(cause);
+}
+
+/**
+ * Builds the model a config names: `buildModel(spec)`, or `createModel(context)` of the
+ * module at `moduleUrl` (which must return a Module). Initialization draws from the
+ * module-level generator, so seed it first.
+ */
+export async function instantiateModel(
+  source: ModelSpec | { moduleUrl: string },
+  context: ModelContext,
+): Promise<Module> {
+  if (source !== null && typeof source === "object" && "moduleUrl" in source) {
+    const mod = await import(source.moduleUrl) as Partial<ModelModule>;
+    if (typeof mod.createModel !== "function") {
+      throw new TypeError(
+        `Cannot build the model: ${source.moduleUrl} does not export createModel()`,
+      );
+    }
+    const model = mod.createModel(context);
+    if (!(model instanceof Module)) {
+      throw new TypeError(
+        `Cannot build the model: createModel() of ${source.moduleUrl} did not return a Module`,
+      );
+    }
+    return model;
+  }
+  return buildModel(source);
+}
+
+/**
+ * Worker `w`'s seed for dropout and augmentation: `seed` itself for worker 0 (so one
+ * worker draws exactly what the in-process trainer draws), an independent stream
+ * `new Rng(seed).fork(w)` for the others.
+ */
+export function workerSeed(seed: number, w: number): number {
+  return w === 0 ? seed : new Rng(seed).fork(w).nextU32();
+}
+
+/** Copies a dataset into SharedArrayBuffers (images as uint8, labels as int32), checking sizes. */
+export function shareData(data: TrainData): SharedData {
+  const where = "Cannot run DataParallel.setData";
+  const n = data.shape[0];
+  if (data.labels.length !== n) {
+    throw new TypeError(`${where}: ${n} samples but ${data.labels.length} labels`);
+  }
+  const labels = new SharedArrayBuffer(4 * n);
+  new Int32Array(labels).set(data.labels);
+  if (data.kind === "images") {
+    const [, c, h, w] = data.shape;
+    if (data.images.length !== n * c * h * w) {
+      throw new TypeError(
+        `${where}: images hold ${data.images.length} bytes, shape [${data.shape}] needs ${
+          n * c * h * w
+        }`,
+      );
+    }
+    if (data.mean.length !== c || data.std.length !== c) {
+      throw new TypeError(
+        `${where}: expected ${c} mean and std values (one per channel), got ${data.mean.length} and ${data.std.length}`,
+      );
+    }
+    const images = new SharedArrayBuffer(data.images.length);
+    new Uint8Array(images).set(data.images);
+    return {
+      kind: "images",
+      images,
+      shape: [...data.shape],
+      labels,
+      mean: [...data.mean],
+      std: [...data.std],
+    };
+  }
+  if (data.kind !== "vectors") {
+    throw new TypeError(`${where}: unknown data kind "${(data as { kind: unknown }).kind}"`);
+  }
+  if (data.x.length !== n * data.shape[1]) {
+    throw new TypeError(
+      `${where}: x holds ${data.x.length} floats, shape [${data.shape}] needs ${n * data.shape[1]}`,
+    );
+  }
+  const x = new SharedArrayBuffer(4 * data.x.length);
+  new Float32Array(x).set(data.x);
+  return { kind: "vectors", x, shape: [...data.shape], labels };
+}
