@@ -25,3 +25,5 @@ export * from "./losses/mod.ts";
 export * from "./optim/mod.ts";
 export * from "./data/mod.ts";
 export * from "./layers/spec.ts";
+export * from "./parallel/mod.ts";
+export * from "./train/mod.ts";

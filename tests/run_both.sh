@@ -9,7 +9,8 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
 echo "== deno test"
-deno test -A --parallel tests/ 2>&1 | tee "$log/deno.txt"
+# --doc also runs the @example blocks of the core modules.
+deno test -A --parallel --doc tests/ mod.ts tensor/ layers/ losses/ optim/ data/ 2>&1 | tee "$log/deno.txt"
 deno_status=${PIPESTATUS[0]}
 
 echo "== bun test"

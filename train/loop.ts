@@ -1,0 +1,263 @@
+/**
+ * The training loop: epochs of seeded shuffles and index batches driven through any
+ * `Trainer`, a learning-rate schedule, evaluation after each epoch, and a checkpoint,
+ * metrics.json and curves.svg written after each epoch.
+ */
+
+import { join } from "node:path";
+import { Rng } from "../tensor/rng.ts";
+import type { ModelSpec } from "../layers/spec.ts";
+import type { OptimizerStateDict } from "../optim/optimizer.ts";
+import {
+  CosineAnnealingLR,
+  OneCycleLR,
+  ReduceLROnPlateau,
+  StepLR,
+} from "../optim/schedulers/mod.ts";
+import type { Augment, EvalResult, OptimizerConfig, TrainData, Trainer } from "./trainer.ts";
+import { type Checkpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.ts";
+import { plotCurves } from "./plot_svg.ts";
+import type { EpochSummary, Progress } from "./progress.ts";
+import type { SchedulerName } from "./presets.ts";
+
+/** The settings of a run, stored in state.json so `--resume` continues with the same ones. */
+export interface RunConfig {
+  dataset: string;
+  /** Preset name or spec file the model came from (informational; model.json holds the spec). */
+  model: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig["type"];
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  scheduler: SchedulerName;
+  augment: boolean;
+  seed: number;
+  limitTrain: number | null;
+  limitTest: number | null;
+}
+
+/** One epoch of metrics.json. */
+export type EpochRecord = Omit<EpochSummary, "epochs">;
+
+/** What `fit` needs. */
+export interface FitOptions {
+  trainer: Trainer;
+  config: RunConfig;
+  train: TrainData;
+  test: TrainData | null;
+  augment?: Augment;
+  /** Written to model.json with every checkpoint. */
+  spec: ModelSpec | { moduleUrl: string };
+  progress: Progress;
+  /** Output folder; nothing is written without one. */
+  out?: string;
+  /** A checkpoint to continue from (its epoch, RNG, scheduler, optimizer state and history). */
+  resume?: Checkpoint;
+}
+
+/** What `fit` returns: per-epoch history and the final evaluation on the test set (or null). */
+export interface FitResult {
+  history: EpochRecord[];
+  test: EvalResult | null;
+}
+
+/** The loop state saved in state.json. */
+export interface LoopState {
+  format: "shardgrad-train-state";
+  version: 1;
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer steps taken. */
+  step: number;
+  /** The shuffle generator's state after `epoch` epochs. */
+  rng: number[];
+  scheduler: unknown;
+  config: RunConfig;
+  history: EpochRecord[];
+}
+
+/** A schedule as the loop drives it: when it steps, and its state for resume. */
+export interface LoopScheduler {
+  /** "batch": after every step (OneCycle); "epoch": after every epoch; "metric": after every epoch with the test loss. */
+  timing: "batch" | "epoch" | "metric" | "never";
+  step(metric?: number): void;
+  stateDict(): unknown;
+  loadStateDict(state: unknown): void;
+}
+
+interface SchedulerLike {
+  step(metric?: number): void;
+  stateDict(): object;
+  loadStateDict(state: never): void;
+}
+
+function schedule(timing: LoopScheduler["timing"], s: SchedulerLike): LoopScheduler {
+  return {
+    timing,
+    step: (metric) => s.step(metric),
+    stateDict: () => s.stateDict(),
+    loadStateDict: (state) => s.loadStateDict(state as never),
+  };
+}
+
+/**
+ * Builds the `--scheduler` schedule over the trainer's param groups:
+ * step — StepLR, ×0.1 at each third of the run; cosine — CosineAnnealingLR over the run;
+ * onecycle — OneCycleLR over every batch of the run, peaking at `lr` (momentum cycled for
+ * SGD/RMSprop with momentum, Adam's betas left alone); plateau — ReduceLROnPlateau on the
+ * test loss (×0.1 after 2 epochs without improvement).
+ */
+export function createScheduler(
+  trainer: Trainer,
+  config: RunConfig,
+  stepsPerEpoch: number,
+): LoopScheduler {
+  switch (config.scheduler) {
+    case "step":
+      return schedule(
+        "epoch",
+        new StepLR(trainer, { stepSize: Math.ceil(config.epochs / 3), gamma: 0.1 }),
+      );
+    case "cosine":
+      return schedule("epoch", new CosineAnnealingLR(trainer, { tMax: config.epochs }));
+    case "onecycle": {
+      const cycleMomentum = (config.optimizer === "sgd" || config.optimizer === "rmsprop") &&
+        config.momentum > 0;
+      const totalSteps = config.epochs * stepsPerEpoch;
+      return schedule(
+        "batch",
+        new OneCycleLR(trainer, { maxLr: config.lr, totalSteps, cycleMomentum }),
+      );
+    }
+    case "plateau":
+      return schedule("metric", new ReduceLROnPlateau(trainer, { patience: 2, factor: 0.1 }));
+    default:
+      return { timing: "never", step() {}, stateDict: () => null, loadStateDict() {} };
+  }
+}
+
+/** Seed of epoch `epoch`'s dropout/augmentation streams: a fixed mix of the run seed and the epoch. */
+export function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca77)) >>> 0;
+}
+
+/**
+ * Trains `config.epochs` epochs (or the rest of them, when resuming). Every epoch:
+ * a permutation from the seeded generator, batches of `batchSize` (the last one may be
+ * smaller), one `trainer.step` each, evaluation on `test`, then checkpoint + metrics.json
+ * + curves.svg in `out`. A non-finite loss stops with an error naming the epoch and
+ * step; the checkpoint of the last good epoch stays as it was.
+ */
+export async function fit(options: FitOptions): Promise<FitResult> {
+  const { trainer, config, train, test, progress, out } = options;
+  await trainer.setData("train", train, options.augment);
+  if (test !== null) await trainer.setData("test", test);
+  const n = train.shape[0];
+  const stepsPerEpoch = Math.ceil(n / config.batchSize);
+  const scheduler = createScheduler(trainer, config, stepsPerEpoch);
+  const rng = new Rng(config.seed).fork(0x5f1e);
+  let history: EpochRecord[] = [];
+  let firstEpoch = 1;
+  let step = 0;
+  if (options.resume !== undefined) {
+    const saved = options.resume.state as unknown as LoopState;
+    await trainer.loadStateDict(options.resume.model);
+    await trainer.loadOptimizerStateDict(options.resume.optimizer as OptimizerStateDict);
+    scheduler.loadStateDict(saved.scheduler);
+    rng.setState(saved.rng);
+    history = [...saved.history];
+    firstEpoch = saved.epoch + 1;
+    step = saved.step;
+  }
+  let lastEvaluation: EvalResult | null = null;
+  const reseed = (trainer as { reseed?: (seed: number) => Promise<void> }).reseed;
+  for (let epoch = firstEpoch; epoch <= config.epochs; epoch++) {
+    const started = performance.now();
+    await reseed?.call(trainer, epochSeed(config.seed, epoch));
+    const order = rng.permutation(n);
+    progress.startEpoch(epoch, config.epochs, n);
+    let lossSum = 0;
+    let correct = 0;
+    let lr = trainer.paramGroups[0].lr;
+    for (let start = 0, b = 1; start < n; start += config.batchSize, b++) {
+      const indices = order.subarray(start, Math.min(n, start + config.batchSize));
+      lr = trainer.paramGroups[0].lr;
+      const result = await trainer.step(indices);
+      if (!Number.isFinite(result.loss)) {
+        throw new RangeError(
+          `Training diverged: the loss is ${result.loss} at epoch ${epoch}, step ${b} of ${stepsPerEpoch} ` +
+            `(lr ${lr}); ${
+              out !== undefined && epoch > 1
+                ? `the checkpoint in ${out} is from epoch ${epoch - 1}`
+                : "no checkpoint was written"
+            }. ` +
+            `Try a smaller --lr.`,
+        );
+      }
+      step++;
+      lossSum += result.loss * result.count;
+      correct += result.correct;
+      if (scheduler.timing === "batch") scheduler.step();
+      progress.update(
+        Math.min(n, start + config.batchSize),
+        lossSum / Math.min(n, start + config.batchSize),
+      );
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    const evaluation = test !== null ? await trainer.evaluate("test") : null;
+    lastEvaluation = evaluation;
+    if (scheduler.timing === "epoch") scheduler.step();
+    if (scheduler.timing === "metric") scheduler.step(evaluation?.loss ?? lossSum / n);
+    const record: EpochRecord = {
+      epoch,
+      trainLoss: lossSum / n,
+      trainAccuracy: correct / n,
+      testLoss: evaluation?.loss ?? null,
+      testAccuracy: evaluation !== null ? evaluation.correct / evaluation.count : null,
+      lr,
+      seconds: (performance.now() - started) / 1000,
+      samplesPerSecond: n / trainSeconds,
+    };
+    history.push(record);
+    progress.endEpoch({ ...record, epochs: config.epochs });
+    if (out !== undefined) {
+      const state: LoopState = {
+        format: "shardgrad-train-state",
+        version: 1,
+        epoch,
+        step,
+        rng: rng.getState(),
+        scheduler: scheduler.stateDict(),
+        config,
+        history,
+      };
+      await saveCheckpoint(out, {
+        model: await trainer.stateDict(),
+        spec: options.spec,
+        optimizer: await trainer.optimizerStateDict(),
+        state: state as unknown as Record<string, unknown>,
+      });
+      await writeMetrics(out, config, history);
+    }
+  }
+  const final = lastEvaluation ?? (test !== null ? await trainer.evaluate("test") : null);
+  return { history, test: final };
+}
+
+/** Writes metrics.json (`{ config, epochs: [...] }`) and curves.svg into `out`. */
+export async function writeMetrics(
+  out: string,
+  config: RunConfig,
+  history: EpochRecord[],
+): Promise<void> {
+  await writeFileAtomic(
+    join(out, "metrics.json"),
+    JSON.stringify({ config, epochs: history }, null, 2) + "\n",
+  );
+  await writeFileAtomic(
+    join(out, "curves.svg"),
+    plotCurves(history, `${config.model} on ${config.dataset}`),
+  );
+}

@@ -1,0 +1,260 @@
+/**
+ * runCli: what train.ts runs — flags → dataset, model, trainer → `fit` → report; `--resume`
+ * continues a checkpoint, `--eval` reports one. Returns the exit code.
+ */
+
+import { readFile } from "node:fs/promises";
+import { FetchError } from "../data/fetch_cached.ts";
+import { basename, join } from "node:path";
+import { type ModelSpec, parseModelSpec } from "../layers/spec.ts";
+import { type CliOptions, parseCli, usage, UsageError } from "./cli.ts";
+import { CHECKPOINT_FILES, checkpointDir, loadCheckpoint, loadStateDict } from "./checkpoint.ts";
+import { loadDataset, type LoadedDataset } from "./datasets.ts";
+import { LocalTrainer } from "./local_trainer.ts";
+import { fit, type LoopState, type RunConfig } from "./loop.ts";
+import { PRESETS, type TrainingDefaults } from "./presets.ts";
+import { Progress, type ProgressMode } from "./progress.ts";
+import { printResult } from "./report.ts";
+import { createTrainer } from "./create_trainer.ts";
+import type { Augment, TrainerConfig } from "./trainer.ts";
+
+/** Where output goes; the CLI passes the process's streams, tests may pass strings. */
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTTY: boolean;
+}
+
+const DEFAULT_MODEL: Record<string, string> = {
+  mnist: "mnist-cnn",
+  "fashion-mnist": "mnist-cnn",
+  cifar10: "cifar-cnn",
+  moons: "mlp",
+  blobs: "mlp",
+  spirals: "mlp",
+};
+
+/** Settings for a model given as a spec file (no preset to take them from). */
+const SPEC_FILE_DEFAULTS: TrainingDefaults = {
+  epochs: 10,
+  batchSize: 64,
+  optimizer: "adam",
+  lr: 1e-3,
+  momentum: 0.9,
+  weightDecay: 0,
+  scheduler: "cosine",
+  augment: false,
+};
+
+/** Parses `args`, runs training, resume or evaluation, prints the results; returns 0, 1 (failure) or 2 (bad flags). */
+export async function runCli(args: readonly string[], io: CliIO): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`error: ${error.message}\n\n${usage()}`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout(usage());
+    return 0;
+  }
+  const mode: ProgressMode = options.json
+    ? "json"
+    : options.quiet
+    ? "quiet"
+    : io.isTTY
+    ? "tty"
+    : "lines";
+  const progress = new Progress(mode, io.stdout);
+  try {
+    if (options.eval !== undefined) return await evaluateCheckpoint(options, progress, io);
+    return await train(options, progress, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n\n${usage()}`);
+      return 2;
+    }
+    const hint = error instanceof FetchError
+      ? "\nWith train.ts: --mirror /path/to/dir (or a URL) does the same.\n"
+      : "";
+    io.stderr(`error: ${(error as Error).message}\n${hint}`);
+    return 1;
+  }
+}
+
+async function train(options: CliOptions, progress: Progress, io: CliIO): Promise<number> {
+  const resumed = options.resume !== undefined
+    ? await resumeRun(options.resume, options.epochs, progress)
+    : null;
+  const data = await loadDataset(resumed?.config.dataset ?? options.dataset, {
+    mirror: options.mirror,
+    limitTrain: resumed ? resumed.config.limitTrain : options.limitTrain ?? null,
+    limitTest: resumed ? resumed.config.limitTest : options.limitTest ?? null,
+    onProgress: (bytes, total) =>
+      progress.transfer(resumed?.config.dataset ?? options.dataset, bytes, total),
+  });
+  const { config, spec } = resumed ?? await resolveRun(options, data);
+  const out = options.out ?? resumed?.dir ??
+    join("runs", `${config.dataset}-${basename(config.model).replace(/\.json$/, "")}`);
+  const workers = options.workers ?? navigator.hardwareConcurrency ?? 1;
+  const trainer = await createTrainer({
+    model: spec,
+    loss: { type: "cross_entropy" },
+    optimizer: optimizerConfig(config),
+    seed: config.seed,
+    workers,
+  });
+  progress.info(
+    `${config.dataset}: ${data.train.shape[0]} train / ${
+      data.test.shape[0]
+    } test samples; model ${config.model}; ` +
+      `${config.optimizer} lr ${config.lr}, ${config.scheduler} schedule, batch ${config.batchSize}, ` +
+      `${config.epochs} epochs; ${workers} worker${workers > 1 ? "s" : ""}; output ${out}`,
+  );
+  progress.event("start", {
+    config,
+    workers,
+    out,
+    trainSamples: data.train.shape[0],
+    testSamples: data.test.shape[0],
+  });
+  try {
+    const started = performance.now();
+    const result = await fit({
+      trainer,
+      config,
+      train: data.train,
+      test: data.test,
+      augment: augmentFor(config, data),
+      spec,
+      progress,
+      out,
+      resume: resumed?.checkpoint,
+    });
+    printResult(result.test!, data, progress, io, {
+      seconds: (performance.now() - started) / 1000,
+      out,
+    });
+  } finally {
+    await trainer.close();
+  }
+  return 0;
+}
+
+/** Reads a checkpoint folder for `--resume`: its settings (with `epochs` as the new total), spec and state. */
+async function resumeRun(path: string, epochs: number | undefined, progress: Progress) {
+  const dir = await checkpointDir(path);
+  const checkpoint = await loadCheckpoint(dir);
+  const saved = checkpoint.state as unknown as LoopState;
+  if (saved.format !== "shardgrad-train-state") {
+    throw new TypeError(`Cannot resume from ${dir}: state.json is not a shardgrad training state`);
+  }
+  const config: RunConfig = { ...saved.config, epochs: epochs ?? saved.config.epochs };
+  if (saved.epoch >= config.epochs) {
+    progress.info(`${dir} already has ${saved.epoch} of ${config.epochs} epochs; evaluating only`);
+  }
+  return { dir, checkpoint, config, spec: parseModelSpec(checkpoint.spec) };
+}
+
+async function evaluateCheckpoint(
+  options: CliOptions,
+  progress: Progress,
+  io: CliIO,
+): Promise<number> {
+  const dir = await checkpointDir(options.eval!);
+  const spec = parseModelSpec(JSON.parse(await readFile(join(dir, CHECKPOINT_FILES.spec), "utf8")));
+  let saved: Partial<LoopState> = {};
+  try {
+    saved = JSON.parse(await readFile(join(dir, CHECKPOINT_FILES.state), "utf8"));
+  } catch {
+    /* a folder with only model.safetensors + model.json (e.g. exported from PyTorch) is fine */
+  }
+  const dataset = options.datasetGiven || saved.config === undefined
+    ? options.dataset
+    : saved.config.dataset;
+  const data = await loadDataset(dataset, {
+    mirror: options.mirror,
+    limitTest: options.limitTest ?? saved.config?.limitTest ?? null,
+    splits: "test",
+  });
+  const trainer = await LocalTrainer.fromConfig({
+    model: spec,
+    loss: { type: "cross_entropy" },
+    optimizer: { type: "sgd", lr: 0 },
+    seed: 0,
+  });
+  const { tensors } = await loadStateDict(
+    join(dir, CHECKPOINT_FILES.model),
+    trainer.model.stateDict(),
+  );
+  await trainer.loadStateDict(tensors);
+  await trainer.setData("test", data.test);
+  progress.info(`evaluating ${dir} on ${dataset} (${data.test.shape[0]} test samples)`);
+  const started = performance.now();
+  printResult(await trainer.evaluate("test"), data, progress, io, {
+    seconds: (performance.now() - started) / 1000,
+  });
+  await trainer.close();
+  return 0;
+}
+
+/** The run's settings: flags over the preset's defaults; the spec from the preset or the file. */
+async function resolveRun(
+  options: CliOptions,
+  data: LoadedDataset,
+): Promise<{ config: RunConfig; spec: ModelSpec }> {
+  const model = options.model ?? DEFAULT_MODEL[options.dataset];
+  const preset = PRESETS[model];
+  let spec: ModelSpec;
+  let defaults: TrainingDefaults;
+  if (preset !== undefined) {
+    const input = { sampleShape: data.sampleShape, numClasses: data.numClasses };
+    spec = preset.build(input);
+    defaults = { ...preset.defaults, ...preset.defaultsFor?.(input) };
+  } else {
+    let text: string;
+    try {
+      text = await readFile(model, "utf8");
+    } catch {
+      throw new UsageError(
+        `--model: "${model}" is neither a preset (${
+          Object.keys(PRESETS).join(", ")
+        }) nor a readable JSON spec file`,
+      );
+    }
+    spec = parseModelSpec(text);
+    defaults = SPEC_FILE_DEFAULTS;
+  }
+  const config: RunConfig = {
+    dataset: options.dataset,
+    model,
+    epochs: options.epochs ?? defaults.epochs,
+    batchSize: options.batchSize ?? defaults.batchSize,
+    optimizer: options.optimizer ?? defaults.optimizer,
+    lr: options.lr ?? defaults.lr,
+    momentum: options.momentum ?? defaults.momentum,
+    weightDecay: options.weightDecay ?? defaults.weightDecay,
+    scheduler: options.scheduler ?? defaults.scheduler,
+    augment: options.augment ?? defaults.augment,
+    seed: options.seed,
+    limitTrain: options.limitTrain ?? null,
+    limitTest: options.limitTest ?? null,
+  };
+  return { config, spec };
+}
+
+/** The optimizer config of a run: only the options the chosen optimizer takes. */
+export function optimizerConfig(config: RunConfig): TrainerConfig["optimizer"] {
+  const { optimizer: type, lr, momentum, weightDecay } = config;
+  return type === "sgd" || type === "rmsprop"
+    ? { type, lr, momentum, weightDecay }
+    : { type, lr, weightDecay };
+}
+
+/** `--augment` on images: random crop with padding (4 for 32×32 and larger, else 2); flips for CIFAR-10 only (digits are not mirror-symmetric). */
+function augmentFor(config: RunConfig, data: LoadedDataset): Augment | undefined {
+  if (!config.augment || data.train.kind !== "images") return undefined;
+  return { cropPadding: data.sampleShape[1] >= 32 ? 4 : 2, flip: config.dataset === "cifar10" };
+}
