@@ -22,7 +22,7 @@ export interface ImageData {
   /** Pixels `[N, C, H, W]`, row-major, 0..255. */
   images: Uint8Array;
   /** `[N, C, H, W]`. */
-  shape: [number, number, number, number];
+  shape: readonly [number, number, number, number];
   /** Class indices `[N]`. */
   labels: Uint8Array | Int32Array;
   /** Per-channel mean, applied after ÷255 (length C). */
@@ -37,7 +37,7 @@ export interface VectorData {
   /** Features `[N, F]`, row-major. */
   x: Float32Array;
   /** `[N, F]`. */
-  shape: [number, number];
+  shape: readonly [number, number];
   /** Class indices `[N]`. */
   labels: Int32Array;
 }
@@ -97,6 +97,14 @@ export interface TrainerConfig {
   workers?: number;
 }
 
+/** Per-step hyperparameters of `Trainer.trainSteps` (each list as long as the batches). */
+export interface TrainStepsOptions {
+  /** Step i's learning rate. */
+  lr?: ArrayLike<number>;
+  /** Step i's param group (`paramGroups[0]` as a schedule leaves it before step i). */
+  hyperparameters?: readonly ({ lr: number } & Record<string, unknown>)[];
+}
+
 /**
  * One model + loss + optimizer that trains on index batches of a dataset it was given once.
  *
@@ -129,11 +137,13 @@ export interface Trainer {
    */
   reseed?(seed: number): Promise<void>;
   /**
-   * Optional: several `step`s in one call (`lr[i]` for step i if given), for trainers
-   * that gain from batching the calls (DataParallel: no message per step).
+   * Optional: several `step`s in one call, for trainers that gain from batching the
+   * calls (DataParallel: no message per step). Step i runs with `hyperparameters[i]` if
+   * given (the param group as a per-step schedule leaves it before step i: lr and, for
+   * OneCycle, momentum or betas), else with `paramGroups[0]`; `lr[i]` overrides its lr.
    */
   trainSteps?(
     batches: readonly Int32Array[],
-    options?: { lr?: ArrayLike<number> },
+    options?: TrainStepsOptions,
   ): Promise<StepResult[]>;
 }

@@ -61,7 +61,11 @@ test("DataParallel.step() rejects with a WorkerError naming worker 1 after an un
   const dp = await DataParallel.create(config("async_error_model"));
   try {
     await dp.setData("train", DATA);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the fixture throws 10 ms after building
+    const beat = dp.model.parameters()[2].data.data; // "1.beat", shared with the workers
+    beat[1] = 1; // the fixture's worker 1 throws from a timer once it sees this, and marks it 2
+    const start = performance.now();
+    while (beat[1] !== 2 && performance.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await assertWorkerError(dp.step(BATCH), 1, /uncaught error in worker 1's timer/, 5000);
   } finally {
     await dp.close();
