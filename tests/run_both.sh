@@ -4,7 +4,7 @@
 # This is `npm test`, the README's test command and what .ci/run calls.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1 FORCE_COLOR=0
+export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
