@@ -15,7 +15,9 @@ import type {
   TrainData,
   Trainer,
   TrainerConfig,
+  TrainStepsOptions,
 } from "../train/trainer.ts";
+import { createLoss, instantiateModel } from "../train/_trainer_shared.ts";
 import {
   allocateState,
   type Arenas,
@@ -27,14 +29,7 @@ import {
   unpackTensors,
 } from "./arena.ts";
 import { Barrier } from "./barrier.ts";
-import {
-  controlWords,
-  instantiateModel,
-  LOSSES,
-  shareData,
-  type StepReply,
-  WorkerError,
-} from "./protocol.ts";
+import { controlWords, shareData, type StepReply, WorkerError } from "./protocol.ts";
 import { WorkerPool } from "./_pool.ts";
 import { checkOptimizerState, exportOptimizerState } from "./_optimizer_state.ts";
 
@@ -160,10 +155,7 @@ export class DataParallel implements Trainer {
       throw new TypeError(`${where}: unknown optimizer type "${optimizerType}"`);
     }
     const hp = rule.validate(optimizerOptions, `${where}: optimizer`);
-    const { type: lossType, ...lossOptions } = config.loss;
-    const lossEntry = LOSSES[lossType];
-    if (lossEntry === undefined) throw new TypeError(`${where}: unknown loss type "${lossType}"`);
-    lossEntry.create(lossOptions); // options errors surface here, on the main thread
+    createLoss(config.loss, where); // type and options errors surface here, on the main thread
 
     manualSeed(config.seed);
     const model = await instantiateModel(config.model, { workerIndex: null, workers });
@@ -222,34 +214,41 @@ export class DataParallel implements Trainer {
   async step(indices: Int32Array): Promise<StepResult> {
     return await this.#exclusive(
       "step",
-      async () => (await this.#train("step", [indices], null))[0],
+      async () => (await this.#train("step", [indices], {}))[0],
     );
   }
 
   /**
    * Several steps in one call: the workers run them back to back, meeting only at their
    * barriers, with no message to or from this thread between steps (the fast path for
-   * a whole epoch). Step i uses `lr[i]` if given (e.g. a schedule's values), else
-   * `paramGroups[0].lr`. `lastStepTimings` then holds per-step averages.
+   * a whole epoch). Step i uses `hyperparameters[i]` if given (a per-step schedule's
+   * param group, e.g. OneCycle's lr and momentum), else `paramGroups[0]`, with its lr
+   * replaced by `lr[i]` if given. `lastStepTimings` then holds per-step averages.
    */
   async trainSteps(
     batches: readonly Int32Array[],
-    { lr }: { lr?: ArrayLike<number> } = {},
+    { lr, hyperparameters }: TrainStepsOptions = {},
   ): Promise<StepResult[]> {
     return await this.#exclusive("trainSteps", async () => {
+      const where = "Cannot run DataParallel.trainSteps";
       if (lr !== undefined && lr.length !== batches.length) {
         throw new TypeError(
-          `Cannot run DataParallel.trainSteps: ${batches.length} batches but ${lr.length} learning rates`,
+          `${where}: ${batches.length} batches but ${lr.length} learning rates`,
         );
       }
-      return await this.#train("trainSteps", batches, lr ?? null);
+      if (hyperparameters !== undefined && hyperparameters.length !== batches.length) {
+        throw new TypeError(
+          `${where}: ${batches.length} batches but ${hyperparameters.length} sets of hyperparameters`,
+        );
+      }
+      return await this.#train("trainSteps", batches, { lr, hyperparameters });
     });
   }
 
   async #train(
     method: string,
     batches: readonly Int32Array[],
-    lrs: ArrayLike<number> | null,
+    { lr, hyperparameters }: TrainStepsOptions,
   ): Promise<StepResult[]> {
     const where = `Cannot run DataParallel.${method}`;
     const n = this.#sizes.train;
@@ -261,8 +260,13 @@ export class DataParallel implements Trainer {
       checkIndices(indices, n, where);
     }
     const start = performance.now();
-    const { params: _, ...hp } = this.paramGroups[0] as Record<string, unknown>;
-    this.#ensureState(hp as unknown as BaseHyperparameters);
+    const group = this.paramGroups[0] as Record<string, unknown>;
+    const hps = batches.map((_, s) => {
+      const { params: _params, ...hp } = { ...group, ...hyperparameters?.[s] };
+      if (lr !== undefined) hp.lr = lr[s];
+      return hp;
+    });
+    for (const hp of hps) this.#ensureState(hp as unknown as BaseHyperparameters);
     await this.#addMissingState();
     const shards = batches.map((indices) => splitRange(indices.length, this.workers));
     const replies: StepReply[][] = await this.#pool.run(
@@ -272,7 +276,7 @@ export class DataParallel implements Trainer {
           batches.map((indices, s) => ({
             indices: indices.slice(shards[s][w][0], shards[s][w][1]),
             globalCount: indices.length,
-            hp: lrs === null ? hp : { ...hp, lr: lrs[s] },
+            hp: hps[s],
           })),
           this.#steps + 1,
         ),

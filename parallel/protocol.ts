@@ -4,36 +4,12 @@
  * Only small records and indices cross postMessage; tensors stay in shared memory.
  */
 
-import { buildModel, type ModelSpec } from "../layers/spec.ts";
-import { Module } from "../layers/module.ts";
+import type { ModelSpec } from "../layers/spec.ts";
 import { Rng } from "../tensor/rng.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from "../losses/mod.ts";
 import type { Augment, LossConfig, TrainData } from "../train/trainer.ts";
 import type { OptimizerName } from "../optim/rules.ts";
 import type { Arenas, FlatLayout } from "./arena.ts";
 import { barrierWords } from "./barrier.ts";
-
-/** A loss of losses/: the reduced value, then dL/dpred (with the 1/N of "mean"). */
-export interface Loss {
-  readonly reduction: string;
-  forward(prediction: Tensor, target: Tensor | Int32Array | Uint8Array): number;
-  backward(): Tensor;
-}
-
-/**
- * Loss types of `TrainerConfig.loss` (as LocalTrainer's table): `classTargets: false`
- * ones get one-hot float targets `[B, K]` built from the class labels.
- */
-export const LOSSES: Record<
-  LossConfig["type"],
-  { create: (options: Record<string, unknown>) => Loss; classTargets: boolean }
-> = {
-  cross_entropy: { create: (o) => new CrossEntropyLoss(o), classTargets: true },
-  nll: { create: (o) => new NLLLoss(o), classTargets: true },
-  mse: { create: (o) => new MSELoss(o), classTargets: false },
-  bce_with_logits: { create: (o) => new BCEWithLogitsLoss(o), classTargets: false },
-};
 
 /** What a worker posts once it listens for comlink calls. */
 export const READY_MESSAGE = "shardgrad:worker-ready";
@@ -48,18 +24,8 @@ export function nonFiniteFlag(workers: number, w: number): number {
   return barrierWords(workers) + w;
 }
 
-/** What a module URL model exports; `context` tells it where it runs (`workerIndex` null on the main thread). */
-export interface ModelModule {
-  createModel(context?: ModelContext): Module;
-}
-
-/** The argument DataParallel passes to `createModel`. */
-export interface ModelContext {
-  /** This worker's index, or null when the main thread builds its copy. */
-  workerIndex: number | null;
-  /** Number of workers. */
-  workers: number;
-}
+// Model instantiation is shared with LocalTrainer (train/_trainer_shared.ts); its types stay importable from here.
+export type { ModelContext, ModelModule } from "../train/_trainer_shared.ts";
 
 /** Everything a worker needs to build its model and find shared memory. */
 export interface WorkerInit {
@@ -160,33 +126,6 @@ function describeCause(cause: unknown): string {
     return String(cause.message);
   }
   return String(cause);
-}
-
-/**
- * Builds the model a config names: `buildModel(spec)`, or `createModel(context)` of the
- * module at `moduleUrl` (which must return a Module). Initialization draws from the
- * module-level generator, so seed it first.
- */
-export async function instantiateModel(
-  source: ModelSpec | { moduleUrl: string },
-  context: ModelContext,
-): Promise<Module> {
-  if (source !== null && typeof source === "object" && "moduleUrl" in source) {
-    const mod = await import(source.moduleUrl) as Partial<ModelModule>;
-    if (typeof mod.createModel !== "function") {
-      throw new TypeError(
-        `Cannot build the model: ${source.moduleUrl} does not export createModel()`,
-      );
-    }
-    const model = mod.createModel(context);
-    if (!(model instanceof Module)) {
-      throw new TypeError(
-        `Cannot build the model: createModel() of ${source.moduleUrl} did not return a Module`,
-      );
-    }
-    return model;
-  }
-  return buildModel(source);
 }
 
 /**

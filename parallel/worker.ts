@@ -9,21 +9,23 @@
  */
 
 import * as Comlink from "comlink";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { manualSeed, type Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import { type AnyUpdateRule, optimizerRules } from "../optim/rules.ts";
 import type { StateBuffers } from "../optim/optimizer.ts";
+import type { TrainData } from "../train/trainer.ts";
 import {
-  compose,
-  normalize,
-  randomCrop,
-  randomHorizontalFlip,
-  toFloat,
-  type Transform,
-} from "../data/transforms.ts";
-import { countCorrect } from "../train/local_trainer.ts";
-import type { Augment } from "../train/trainer.ts";
+  type BatchSource,
+  batchSource,
+  countCorrect,
+  createLoss,
+  evaluateRows,
+  gatherBatch,
+  instantiateModel,
+  lossTarget,
+  type ReducingLoss,
+} from "../train/_trainer_shared.ts";
 import {
   ALIGN,
   bindParameters,
@@ -36,9 +38,6 @@ import {
 import { Barrier, BarrierAbortedError, BarrierTimeoutError } from "./barrier.ts";
 import {
   type EvalReply,
-  instantiateModel,
-  type Loss,
-  LOSSES,
   nonFiniteFlag,
   READY_MESSAGE,
   type SharedData,
@@ -48,20 +47,11 @@ import {
   workerSeed,
 } from "./protocol.ts";
 
-interface Split {
-  source: Uint8Array | Float32Array;
-  labels: Int32Array;
-  /** Sample shape without the batch dimension. */
-  sample: number[];
-  transform: Transform | null;
-  augment: Transform | null;
-}
-
 interface State {
   index: number;
   workers: number;
   model: Module;
-  loss: Loss;
+  loss: ReducingLoss;
   classTargets: boolean;
   rule: AnyUpdateRule;
   params: Float32Array;
@@ -77,7 +67,7 @@ interface State {
   hi: number;
   rng: Rng;
   evalBatchSize: number;
-  splits: Partial<Record<"train" | "test", Split>>;
+  splits: Partial<Record<"train" | "test", BatchSource>>;
 }
 
 let s: State | null = null;
@@ -98,16 +88,15 @@ const api: WorkerHandlers = {
     const params = new Float32Array(arenas.params);
     const slots = Array.from({ length: workers }, (_, w) => gradSlot(arenas, init.params.total, w));
     bindParameters(model.parameters(), init.params, params, slots[index], { copy: false });
-    const { type, ...lossOptions } = init.loss;
-    const entry = LOSSES[type];
+    const { loss, classTargets } = createLoss(init.loss, "Cannot build the loss");
     const [lo, hi] = splitRange(init.params.total, workers, ALIGN)[index];
     const control = new Int32Array(arenas.control);
     s = {
       index,
       workers,
       model,
-      loss: entry.create(lossOptions),
-      classTargets: entry.classTargets,
+      loss,
+      classTargets,
       rule: optimizerRules[init.optimizer] as AnyUpdateRule,
       params,
       slots,
@@ -128,7 +117,7 @@ const api: WorkerHandlers = {
   },
 
   setData(split, data, augment) {
-    ready("setData").splits[split] = makeSplit(data, augment);
+    ready("setData").splits[split] = batchSource(sharedViews(data), augment);
   },
 
   addState(name, buffer) {
@@ -161,22 +150,7 @@ const api: WorkerHandlers = {
       throw new Error(`Cannot evaluate: no "${split}" data in worker ${st.index}`);
     }
     if (st.index !== 0) unpackTensors(st.bufferFlat, st.bufferLayout, st.bufferTensors);
-    const predictions = new Int32Array(indices.length);
-    let lossSum = 0;
-    let correct = 0;
-    st.model.eval();
-    try {
-      for (let start = 0; start < indices.length; start += st.evalBatchSize) {
-        const chunk = indices.subarray(start, Math.min(indices.length, start + st.evalBatchSize));
-        const { x, labels } = gather(data, chunk, false, st.rng);
-        const output = st.model.forward(x);
-        lossSum += st.loss.forward(output, target(st, labels, output)) * chunk.length;
-        correct += countCorrect(output, labels, predictions.subarray(start, start + chunk.length));
-      }
-    } finally {
-      st.model.train();
-    }
-    return { lossSum, correct, predictions } satisfies EvalReply;
+    return evaluateRows(st, data, indices, st.evalBatchSize) satisfies EvalReply;
   },
 
   loadBuffers() {
@@ -206,10 +180,10 @@ function trainStep(st: State, request: StepRequest, step: number): StepReply {
     if (data === undefined) {
       throw new Error(`Cannot run a step: no "train" data in worker ${st.index}`);
     }
-    const { x, labels } = gather(data, indices, true, st.rng);
+    const { x, labels } = gatherBatch(data, indices, true, st.rng);
     st.model.train();
     const output = st.model.forward(x);
-    const value = st.loss.forward(output, target(st, labels, output));
+    const value = st.loss.forward(output, lossTarget(st.classTargets, labels, output));
     // "mean" over the shard × shard/global size = this shard's part of the mean over the global batch.
     const scale = st.loss.reduction === "mean" ? n / globalCount : 1;
     loss = value * scale;
@@ -244,63 +218,24 @@ function trainStep(st: State, request: StepRequest, step: number): StepReply {
   return { loss, correct, count: n, updated, computeMs: t1 - t0, updateMs: t3 - t2 };
 }
 
-function makeSplit(data: SharedData, augment: Augment): Split {
+/** `TrainData` views of a dataset in shared memory (no copy). */
+function sharedViews(data: SharedData): TrainData {
   if (data.kind === "vectors") {
     return {
-      source: new Float32Array(data.x),
+      kind: "vectors",
+      x: new Float32Array(data.x),
+      shape: data.shape,
       labels: new Int32Array(data.labels),
-      sample: [data.shape[1]],
-      transform: null,
-      augment: null,
     };
   }
-  const [, c, h, w] = data.shape;
-  const steps: Transform[] = [];
-  const crop = augment.cropPadding ?? 0;
-  if (crop > 0) steps.push(randomCrop([h, w], { padding: crop }));
-  if (augment.flip) steps.push(randomHorizontalFlip());
   return {
-    source: new Uint8Array(data.images),
+    kind: "images",
+    images: new Uint8Array(data.images),
+    shape: data.shape,
     labels: new Int32Array(data.labels),
-    sample: [c, h, w],
-    transform: compose([toFloat(), normalize(data.mean, data.std)]),
-    augment: steps.length > 0 ? compose(steps) : null,
+    mean: data.mean,
+    std: data.std,
   };
-}
-
-/** Rows `indices` as float32 `[B, ...]`, augmented (training only), converted and normalized, as LocalTrainer. */
-function gather(
-  split: Split,
-  indices: Int32Array,
-  training: boolean,
-  rng: Rng,
-): { x: Tensor; labels: Int32Array } {
-  const { source, sample } = split;
-  const size = sample.reduce((a, b) => a * b, 1);
-  const rows = split.labels.length;
-  const buffer = new Float32Array(indices.length * size);
-  const labels = new Int32Array(indices.length);
-  for (let b = 0; b < indices.length; b++) {
-    const row = indices[b];
-    if (!(row >= 0 && row < rows)) {
-      throw new RangeError(`Cannot gather a batch: index ${row} is outside [0, ${rows})`);
-    }
-    const src = row * size;
-    for (let k = 0; k < size; k++) buffer[b * size + k] = source[src + k];
-    labels[b] = split.labels[row];
-  }
-  let x = new Tensor(buffer, [indices.length, ...sample]);
-  if (training && split.augment !== null) x = split.augment(x, rng);
-  if (split.transform !== null) x = split.transform(x, rng);
-  return { x, labels };
-}
-
-function target(st: State, labels: Int32Array, output: Tensor): Tensor | Int32Array {
-  if (st.classTargets) return labels;
-  const k = output.shape[1];
-  const onehot = new Float32Array(labels.length * k);
-  for (let i = 0; i < labels.length; i++) onehot[i * k + labels[i]] = 1;
-  return new Tensor(onehot, [labels.length, k]);
 }
 
 Comlink.expose(api);

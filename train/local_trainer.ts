@@ -7,41 +7,38 @@
  * reference that the parallel trainer is compared with.
  */
 
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { manualSeed, Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
-import { buildModel } from "../layers/spec.ts";
-import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from "../losses/mod.ts";
 import {
   type BaseHyperparameters,
   Optimizer,
   type OptimizerStateDict,
 } from "../optim/optimizer.ts";
 import { optimizerRules } from "../optim/rules.ts";
-import {
-  compose,
-  normalize,
-  randomCrop,
-  randomHorizontalFlip,
-  toFloat,
-  type Transform,
-} from "../data/transforms.ts";
 import type {
   Augment,
   EvalResult,
-  LossConfig,
   OptimizerConfig,
   StepResult,
   TrainData,
   Trainer,
   TrainerConfig,
 } from "./trainer.ts";
+import {
+  type BatchSource,
+  batchSource,
+  countCorrect,
+  createLoss,
+  evaluateRows,
+  gatherBatch,
+  instantiateModel,
+  type Loss,
+  lossTarget,
+} from "./_trainer_shared.ts";
 
-/** What every loss of losses/ offers: `forward` returns the reduced loss, `backward` dL/dpred. */
-export interface Loss {
-  forward(prediction: Tensor, target: Tensor | Int32Array | Uint8Array): number;
-  backward(): Tensor;
-}
+export { countCorrect };
+export type { Loss };
 
 /** The parts of a LocalTrainer. */
 export interface LocalTrainerParts {
@@ -52,23 +49,6 @@ export interface LocalTrainerParts {
   rng?: Rng;
   /** Samples per forward pass in `evaluate`. @default 500 */
   evalBatchSize?: number;
-}
-
-/** Losses whose targets are class indices; the others get one-hot float targets `[B, K]`. */
-const LOSSES: Record<
-  LossConfig["type"],
-  { create: (o: Record<string, unknown>) => Loss; classTargets: boolean }
-> = {
-  cross_entropy: { create: (o) => new CrossEntropyLoss(o), classTargets: true },
-  nll: { create: (o) => new NLLLoss(o), classTargets: true },
-  mse: { create: (o) => new MSELoss(o), classTargets: false },
-  bce_with_logits: { create: (o) => new BCEWithLogitsLoss(o), classTargets: false },
-};
-
-interface Split {
-  data: TrainData;
-  transform: Transform;
-  augment: Transform | null;
 }
 
 /**
@@ -95,7 +75,7 @@ export class LocalTrainer implements Trainer {
   readonly #rng: Rng;
   readonly #evalBatchSize: number;
   readonly #classTargets: boolean;
-  #splits: Partial<Record<"train" | "test", Split>> = {};
+  #splits: Partial<Record<"train" | "test", BatchSource>> = {};
   #closed = false;
 
   constructor(parts: LocalTrainerParts, { classTargets = true }: { classTargets?: boolean } = {}) {
@@ -114,21 +94,10 @@ export class LocalTrainer implements Trainer {
    */
   static async fromConfig(config: TrainerConfig): Promise<LocalTrainer> {
     const rng = manualSeed(config.seed);
-    const model = "moduleUrl" in config.model
-      ? (await import(config.model.moduleUrl) as { createModel(): Module }).createModel()
-      : buildModel(config.model);
-    const { type: lossType, ...lossOptions } = config.loss;
-    const entry = LOSSES[lossType];
-    if (entry === undefined) {
-      throw new TypeError(`Cannot create LocalTrainer: unknown loss "${lossType}"`);
-    }
+    const model = await instantiateModel(config.model, { workerIndex: null, workers: 1 });
+    const { loss, classTargets } = createLoss(config.loss, "Cannot create LocalTrainer");
     const optimizer = createOptimizer(config.optimizer, model);
-    return new LocalTrainer(
-      { model, loss: entry.create(lossOptions), optimizer, rng: rng.fork(1) },
-      {
-        classTargets: entry.classTargets,
-      },
-    );
+    return new LocalTrainer({ model, loss, optimizer, rng: rng.fork(1) }, { classTargets });
   }
 
   /** The optimizer's param groups (schedulers write `lr` and, for OneCycle, `momentum`). */
@@ -138,27 +107,17 @@ export class LocalTrainer implements Trainer {
 
   async setData(split: "train" | "test", data: TrainData, augment: Augment = {}): Promise<void> {
     this.#check("setData");
-    const steps: Transform[] = [];
-    if (data.kind === "images") {
-      const [, , h, w] = data.shape;
-      const crop = augment.cropPadding ?? 0;
-      if (crop > 0) steps.push(randomCrop([h, w], { padding: crop }));
-      if (augment.flip) steps.push(randomHorizontalFlip());
-    }
-    const transform = data.kind === "images"
-      ? compose([toFloat(), normalize(data.mean, data.std)])
-      : (x: Tensor) => x;
-    this.#splits[split] = { data, transform, augment: steps.length > 0 ? compose(steps) : null };
+    this.#splits[split] = batchSource(data, augment);
   }
 
   async step(indices: Int32Array): Promise<StepResult> {
     this.#check("step");
     const split = this.#split("train", "step");
-    const { x, labels } = this.#batch(split, indices, true);
+    const { x, labels } = gatherBatch(split, indices, true, this.#rng);
     this.model.train();
     this.optimizer.zeroGrad();
     const output = this.model.forward(x);
-    const loss = this.loss.forward(output, this.#target(labels, output));
+    const loss = this.loss.forward(output, lossTarget(this.#classTargets, labels, output));
     // A non-finite loss leaves the weights as they were; the caller reports it.
     if (Number.isFinite(loss)) {
       this.model.backward(this.loss.backward());
@@ -169,21 +128,14 @@ export class LocalTrainer implements Trainer {
 
   async evaluate(split: "train" | "test", indices?: Int32Array): Promise<EvalResult> {
     this.#check("evaluate");
-    const s = this.#split(split, "evaluate");
-    const n = s.data.shape[0];
-    const all = indices ?? Int32Array.from({ length: n }, (_, i) => i);
-    const predictions = new Int32Array(all.length);
-    let lossSum = 0;
-    let correct = 0;
-    this.model.eval();
-    for (let start = 0; start < all.length; start += this.#evalBatchSize) {
-      const chunk = all.subarray(start, Math.min(all.length, start + this.#evalBatchSize));
-      const { x, labels } = this.#batch(s, chunk, false);
-      const output = this.model.forward(x);
-      lossSum += this.loss.forward(output, this.#target(labels, output)) * chunk.length;
-      correct += countCorrect(output, labels, predictions.subarray(start, start + chunk.length));
-    }
-    this.model.train();
+    const source = this.#split(split, "evaluate");
+    const all = indices ?? Int32Array.from({ length: source.count }, (_, i) => i);
+    const { lossSum, correct, predictions } = evaluateRows(
+      { model: this.model, loss: this.loss, classTargets: this.#classTargets, rng: this.#rng },
+      source,
+      all,
+      this.#evalBatchSize,
+    );
     return {
       loss: all.length > 0 ? lossSum / all.length : NaN,
       correct,
@@ -233,7 +185,7 @@ export class LocalTrainer implements Trainer {
     if (this.#closed) throw new Error(`Cannot run LocalTrainer.${method}: the trainer is closed`);
   }
 
-  #split(name: "train" | "test", method: string): Split {
+  #split(name: "train" | "test", method: string): BatchSource {
     const split = this.#splits[name];
     if (split === undefined) {
       throw new Error(
@@ -241,38 +193,6 @@ export class LocalTrainer implements Trainer {
       );
     }
     return split;
-  }
-
-  /** Gathers rows `indices` as float32 `[B, ...]`, augments (training only), converts and normalizes. */
-  #batch(split: Split, indices: Int32Array, training: boolean): { x: Tensor; labels: Int32Array } {
-    const { data } = split;
-    const n = data.shape[0];
-    const size = data.kind === "images"
-      ? data.shape[1] * data.shape[2] * data.shape[3]
-      : data.shape[1];
-    const source = data.kind === "images" ? data.images : data.x;
-    const buffer = new Float32Array(indices.length * size);
-    const labels = new Int32Array(indices.length);
-    for (let b = 0; b < indices.length; b++) {
-      const row = indices[b];
-      if (!(row >= 0 && row < n)) {
-        throw new RangeError(`Cannot gather a batch: index ${row} is outside [0, ${n})`);
-      }
-      const src = row * size;
-      for (let k = 0; k < size; k++) buffer[b * size + k] = source[src + k];
-      labels[b] = data.labels[row];
-    }
-    let x = new Tensor(buffer, [indices.length, ...data.shape.slice(1)]);
-    if (training && split.augment !== null) x = split.augment(x, this.#rng);
-    return { x: split.transform(x, this.#rng), labels };
-  }
-
-  #target(labels: Int32Array, output: Tensor): Tensor | Int32Array {
-    if (this.#classTargets) return labels;
-    const k = output.shape[1];
-    const onehot = new Float32Array(labels.length * k);
-    for (let i = 0; i < labels.length; i++) onehot[i * k + labels[i]] = 1;
-    return new Tensor(onehot, [labels.length, k]);
   }
 }
 
@@ -285,18 +205,4 @@ export function createOptimizer(
   const rule = optimizerRules[type];
   if (rule === undefined) throw new TypeError(`Cannot create optimizer: unknown type "${type}"`);
   return new Optimizer(rule as never, model.parameters(), options as never);
-}
-
-/** Counts rows of `output` `[B, K]` whose arg-max (first maximum on ties) equals the label; writes it to `into`. */
-export function countCorrect(output: Tensor, labels: Int32Array, into: Int32Array | null): number {
-  const [b, k] = [output.shape[0], output.size / Math.max(1, output.shape[0])];
-  const d = output.data;
-  let correct = 0;
-  for (let i = 0; i < b; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (d[i * k + j] > d[i * k + best]) best = j;
-    if (into !== null) into[i] = best;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
 }

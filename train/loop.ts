@@ -138,6 +138,23 @@ export function createScheduler(
   }
 }
 
+/** Most batches per `trainSteps` call. */
+const MAX_CHUNK = 20;
+/** Target time of one `trainSteps` call, so the progress display updates at least twice a second. */
+const PROGRESS_MS = 400;
+
+/** A param group's hyperparameters. */
+type Group = { lr: number } & Record<string, unknown>;
+
+/** A copy of the trainer's first param group as the schedule left it, without its parameters. */
+function paramGroup(trainer: Trainer): Group {
+  const { params: _, ...group } = trainer.paramGroups[0] as Group;
+  for (const [key, value] of Object.entries(group)) {
+    if (Array.isArray(value)) group[key] = [...value];
+  }
+  return group;
+}
+
 /** Seed of epoch `epoch`'s dropout/augmentation streams: a fixed mix of the run seed and the epoch. */
 export function epochSeed(seed: number, epoch: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca77)) >>> 0;
@@ -146,7 +163,9 @@ export function epochSeed(seed: number, epoch: number): number {
 /**
  * Trains `config.epochs` epochs (or the rest of them, when resuming). Every epoch:
  * a permutation from the seeded generator, batches of `batchSize` (the last one may be
- * smaller), one `trainer.step` each, evaluation on `test`, then checkpoint + metrics.json
+ * smaller), one `trainer.step` each — or, when the trainer has `trainSteps`, up to 20 per
+ * call with the per-step hyperparameters a per-batch schedule sets (the same result, bit
+ * for bit, with fewer messages) — evaluation on `test`, then checkpoint + metrics.json
  * + curves.svg in `out`. A non-finite loss stops with an error naming the epoch and
  * step; the checkpoint of the last good epoch stays as it was.
  */
@@ -173,6 +192,8 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   }
   let lastEvaluation: EvalResult | null = null;
   const reseed = (trainer as { reseed?: (seed: number) => Promise<void> }).reseed;
+  const trainSteps = trainer.trainSteps;
+  let chunk = 1;
   for (let epoch = firstEpoch; epoch <= config.epochs; epoch++) {
     const started = performance.now();
     await reseed?.call(trainer, epochSeed(config.seed, epoch));
@@ -181,29 +202,48 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     let lossSum = 0;
     let correct = 0;
     let lr = trainer.paramGroups[0].lr;
-    for (let start = 0, b = 1; start < n; start += config.batchSize, b++) {
-      const indices = order.subarray(start, Math.min(n, start + config.batchSize));
-      lr = trainer.paramGroups[0].lr;
-      const result = await trainer.step(indices);
-      if (!Number.isFinite(result.loss)) {
-        throw new RangeError(
-          `Training diverged: the loss is ${result.loss} at epoch ${epoch}, step ${b} of ${stepsPerEpoch} ` +
-            `(lr ${lr}); ${
-              out !== undefined && epoch > 1
-                ? `the checkpoint in ${out} is from epoch ${epoch - 1}`
-                : "no checkpoint was written"
-            }. ` +
-            `Try a smaller --lr.`,
-        );
+    for (let first = 0; first < stepsPerEpoch;) {
+      // With trainSteps, `chunk` batches per call, sized to keep progress updates ≥ 2/s.
+      const size = trainSteps === undefined ? 1 : Math.min(chunk, stepsPerEpoch - first);
+      const batches: Int32Array[] = [];
+      const groups: Group[] = [];
+      for (let i = 0; i < size; i++) {
+        const start = (first + i) * config.batchSize;
+        batches.push(order.subarray(start, Math.min(n, start + config.batchSize)));
+        // A per-batch schedule steps ahead here, so each step gets the values it would have had.
+        if (i > 0 && scheduler.timing === "batch") scheduler.step();
+        groups.push(paramGroup(trainer));
       }
-      step++;
-      lossSum += result.loss * result.count;
-      correct += result.correct;
+      const called = performance.now();
+      const results = trainSteps === undefined
+        ? [await trainer.step(batches[0])]
+        : await trainSteps.call(trainer, batches, { hyperparameters: groups });
+      const msPerStep = (performance.now() - called) / size;
+      chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor(PROGRESS_MS / msPerStep)));
+      for (let i = 0; i < size; i++) {
+        const result = results[i];
+        lr = groups[i].lr;
+        if (!Number.isFinite(result.loss)) {
+          throw new RangeError(
+            `Training diverged: the loss is ${result.loss} at epoch ${epoch}, step ${
+              first + i + 1
+            } of ${stepsPerEpoch} ` +
+              `(lr ${lr}); ${
+                out !== undefined && epoch > 1
+                  ? `the checkpoint in ${out} is from epoch ${epoch - 1}`
+                  : "no checkpoint was written"
+              }. ` +
+              `Try a smaller --lr.`,
+          );
+        }
+        step++;
+        lossSum += result.loss * result.count;
+        correct += result.correct;
+      }
       if (scheduler.timing === "batch") scheduler.step();
-      progress.update(
-        Math.min(n, start + config.batchSize),
-        lossSum / Math.min(n, start + config.batchSize),
-      );
+      first += size;
+      const seen = Math.min(n, first * config.batchSize);
+      progress.update(seen, lossSum / seen);
     }
     const trainSeconds = (performance.now() - started) / 1000;
     const evaluation = test !== null ? await trainer.evaluate("test") : null;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Rng } from "../../tensor/rng.ts";
 import { makeSpirals } from "../../data/synthetic.ts";
 import { LocalTrainer } from "../../train/local_trainer.ts";
+import { DataParallel } from "../../parallel/data_parallel.ts";
 import { epochSeed, fit, type RunConfig } from "../../train/loop.ts";
 import { loadCheckpoint } from "../../train/checkpoint.ts";
 import { Progress } from "../../train/progress.ts";
@@ -191,6 +192,61 @@ test("fit() reports each epoch through Progress and evaluates the test split", a
   assert.deepEqual(lines.map((l) => JSON.parse(l).epoch), [1, 2]);
   assert.equal(result.test!.count, 96);
   assert.equal(result.test!.predictions.length, 96);
+});
+
+test("fit() through DataParallel.trainSteps equals fit() through step(), bit for bit (OneCycle with momentum, dropout)", async () => {
+  const runs: { losses: number[]; lrs: number[]; weights: Float32Array[]; updates: number[] }[] = [];
+  for (const chunked of [false, true]) {
+    const dp = await DataParallel.create({
+      model: SPEC,
+      loss: { type: "cross_entropy" },
+      optimizer: { type: "sgd", lr: 0.2, momentum: 0.9 },
+      seed: 5,
+      workers: 2,
+    });
+    const calls: number[] = [];
+    const trainer: Trainer = chunked ? dp : {
+      get paramGroups() {
+        return dp.paramGroups;
+      },
+      setData: (s, d, a) => dp.setData(s, d, a),
+      step: (indices) => dp.step(indices),
+      evaluate: (s, i) => dp.evaluate(s, i),
+      stateDict: () => dp.stateDict(),
+      loadStateDict: (s) => dp.loadStateDict(s),
+      optimizerStateDict: () => dp.optimizerStateDict(),
+      loadOptimizerStateDict: (s) => dp.loadOptimizerStateDict(s),
+      reseed: (seed: number) => dp.reseed(seed),
+      close: () => dp.close(),
+    };
+    const progress = quiet();
+    progress.update = (done) => void calls.push(done);
+    try {
+      const result = await fit({
+        trainer,
+        config: config({ epochs: 3 }),
+        train: data(),
+        test: null,
+        spec: SPEC,
+        progress,
+      });
+      const weights = Object.values(await dp.stateDict()).map((t) => t.data);
+      runs.push({
+        losses: result.history.map((e) => e.trainLoss),
+        lrs: result.history.map((e) => e.lr),
+        weights,
+        updates: calls,
+      });
+    } finally {
+      await dp.close();
+    }
+  }
+  assert.deepEqual(runs[1].losses, runs[0].losses);
+  assert.deepEqual(runs[1].lrs, runs[0].lrs);
+  assert.deepEqual(runs[1].weights, runs[0].weights);
+  assert.equal(runs[0].updates.length, 18, "one progress update per step");
+  assert.ok(runs[1].updates.length >= 3, "at least one progress update per epoch");
+  assert.equal(runs[1].updates.at(-1), 96);
 });
 
 test("epochSeed() differs across epochs and seeds", () => {

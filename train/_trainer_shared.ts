@@ -1,0 +1,229 @@
+/**
+ * What the in-process trainer (local_trainer.ts) and DataParallel's workers
+ * (parallel/worker.ts) share, so that both build and train the same way: the loss
+ * table of `TrainerConfig.loss`, model instantiation from a spec or module URL, batch
+ * gathering with augmentation and uint8 normalization, one-hot targets, evaluation in
+ * chunks and accuracy counting.
+ */
+
+import { Tensor } from "../tensor/tensor.ts";
+import type { Rng } from "../tensor/rng.ts";
+import { Module } from "../layers/module.ts";
+import { buildModel, type ModelSpec } from "../layers/spec.ts";
+import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from "../losses/mod.ts";
+import {
+  compose,
+  normalize,
+  randomCrop,
+  randomHorizontalFlip,
+  toFloat,
+  type Transform,
+} from "../data/transforms.ts";
+import type { Augment, LossConfig, TrainData } from "./trainer.ts";
+
+/** What every loss of losses/ offers: `forward` returns the reduced loss, `backward` dL/dpred. */
+export interface Loss {
+  forward(prediction: Tensor, target: Tensor | Int32Array | Uint8Array): number;
+  backward(): Tensor;
+}
+
+/** A loss of the table: a `Loss` that also says its reduction (the workers scale "mean" by shard size). */
+export type ReducingLoss = Loss & { readonly reduction: string };
+
+/**
+ * Loss types of `TrainerConfig.loss`: `create` takes the config's other fields as
+ * options; `classTargets: false` ones get one-hot float targets `[B, K]` built from the
+ * class labels (see `lossTarget`).
+ */
+export const LOSSES: Record<
+  LossConfig["type"],
+  { create: (options: Record<string, unknown>) => ReducingLoss; classTargets: boolean }
+> = {
+  cross_entropy: { create: (o) => new CrossEntropyLoss(o), classTargets: true },
+  nll: { create: (o) => new NLLLoss(o), classTargets: true },
+  mse: { create: (o) => new MSELoss(o), classTargets: false },
+  bce_with_logits: { create: (o) => new BCEWithLogitsLoss(o), classTargets: false },
+};
+
+/**
+ * Builds `config.type`'s loss with the config's other fields as options; `where` starts
+ * the error message of an unknown type (`${where}: unknown loss type "hinge"`).
+ */
+export function createLoss(
+  config: LossConfig,
+  where: string,
+): { loss: ReducingLoss; classTargets: boolean } {
+  const { type, ...options } = config;
+  const entry = Object.hasOwn(LOSSES, type) ? LOSSES[type] : undefined;
+  if (entry === undefined) throw new TypeError(`${where}: unknown loss type "${type}"`);
+  return { loss: entry.create(options), classTargets: entry.classTargets };
+}
+
+/** Targets for the loss: the labels themselves, or one-hot rows `[B, K]` (K = output.shape[1]). */
+export function lossTarget(
+  classTargets: boolean,
+  labels: Int32Array,
+  output: Tensor,
+): Tensor | Int32Array {
+  if (classTargets) return labels;
+  const k = output.shape[1];
+  const onehot = new Float32Array(labels.length * k);
+  for (let i = 0; i < labels.length; i++) onehot[i * k + labels[i]] = 1;
+  return new Tensor(onehot, [labels.length, k]);
+}
+
+/** What a module URL model exports; `context` tells it where it runs (`workerIndex` null on the main thread). */
+export interface ModelModule {
+  createModel(context?: ModelContext): Module;
+}
+
+/** The argument the trainers pass to `createModel`. */
+export interface ModelContext {
+  /** This worker's index, or null when the main thread builds its copy. */
+  workerIndex: number | null;
+  /** Number of workers (1 for the in-process trainer). */
+  workers: number;
+}
+
+/**
+ * Builds the model a config names: `buildModel(spec)`, or `createModel(context)` of the
+ * module at `moduleUrl` (which must return a Module). Initialization draws from the
+ * module-level generator, so seed it first.
+ */
+export async function instantiateModel(
+  source: ModelSpec | { moduleUrl: string },
+  context: ModelContext,
+): Promise<Module> {
+  if (source !== null && typeof source === "object" && "moduleUrl" in source) {
+    const mod = await import(source.moduleUrl) as Partial<ModelModule>;
+    if (typeof mod.createModel !== "function") {
+      throw new TypeError(
+        `Cannot build the model: ${source.moduleUrl} does not export createModel()`,
+      );
+    }
+    const model = mod.createModel(context);
+    if (!(model instanceof Module)) {
+      throw new TypeError(
+        `Cannot build the model: createModel() of ${source.moduleUrl} did not return a Module`,
+      );
+    }
+    return model;
+  }
+  return buildModel(source);
+}
+
+/** A dataset ready for batch gathering: rows, labels, and the transforms of its kind. */
+export interface BatchSource {
+  /** Rows `[N, ...sample]`, flat: uint8 pixels or float features. */
+  rows: Uint8Array | Float32Array;
+  /** Class indices `[N]`. */
+  labels: Uint8Array | Int32Array;
+  /** N, the number of rows. */
+  count: number;
+  /** Sample shape without the batch dimension (`[C, H, W]` or `[F]`). */
+  sample: number[];
+  /** Byte → float and per-channel normalization (images); null for vectors. */
+  transform: Transform | null;
+  /** Random crop and flip (training only); null when none was asked for. */
+  augment: Transform | null;
+}
+
+/** The batch source of `data` with `augment`'s crop and flip (image sets only). */
+export function batchSource(data: TrainData, augment: Augment = {}): BatchSource {
+  if (data.kind === "vectors") {
+    return {
+      rows: data.x,
+      labels: data.labels,
+      count: data.shape[0],
+      sample: [data.shape[1]],
+      transform: null,
+      augment: null,
+    };
+  }
+  const [, c, h, w] = data.shape;
+  const steps: Transform[] = [];
+  const crop = augment.cropPadding ?? 0;
+  if (crop > 0) steps.push(randomCrop([h, w], { padding: crop }));
+  if (augment.flip) steps.push(randomHorizontalFlip());
+  return {
+    rows: data.images,
+    labels: data.labels,
+    count: data.shape[0],
+    sample: [c, h, w],
+    transform: compose([toFloat(), normalize(data.mean, data.std)]),
+    augment: steps.length > 0 ? compose(steps) : null,
+  };
+}
+
+/**
+ * Rows `indices` as float32 `x` `[B, ...sample]` — augmented (training only), then
+ * converted and normalized, both drawing from `rng` — and their labels `[B]`.
+ */
+export function gatherBatch(
+  source: BatchSource,
+  indices: Int32Array,
+  training: boolean,
+  rng: Rng,
+): { x: Tensor; labels: Int32Array } {
+  const { rows, sample, count: n } = source;
+  const size = sample.reduce((a, b) => a * b, 1);
+  const buffer = new Float32Array(indices.length * size);
+  const labels = new Int32Array(indices.length);
+  for (let b = 0; b < indices.length; b++) {
+    const row = indices[b];
+    if (!(row >= 0 && row < n)) {
+      throw new RangeError(`Cannot gather a batch: index ${row} is outside [0, ${n})`);
+    }
+    const src = row * size;
+    for (let k = 0; k < size; k++) buffer[b * size + k] = rows[src + k];
+    labels[b] = source.labels[row];
+  }
+  let x = new Tensor(buffer, [indices.length, ...sample]);
+  if (training && source.augment !== null) x = source.augment(x, rng);
+  if (source.transform !== null) x = source.transform(x, rng);
+  return { x, labels };
+}
+
+/**
+ * Eval mode, no gradients: forwards `indices` in chunks of `batchSize` and returns
+ * Σ (chunk loss × chunk size), the correct count and the arg-max per row; the model is
+ * back in training mode afterwards.
+ */
+export function evaluateRows(
+  parts: { model: Module; loss: Loss; classTargets: boolean; rng: Rng },
+  source: BatchSource,
+  indices: Int32Array,
+  batchSize: number,
+): { lossSum: number; correct: number; predictions: Int32Array } {
+  const { model, loss, classTargets, rng } = parts;
+  const predictions = new Int32Array(indices.length);
+  let lossSum = 0;
+  let correct = 0;
+  model.eval();
+  try {
+    for (let start = 0; start < indices.length; start += batchSize) {
+      const chunk = indices.subarray(start, Math.min(indices.length, start + batchSize));
+      const { x, labels } = gatherBatch(source, chunk, false, rng);
+      const output = model.forward(x);
+      lossSum += loss.forward(output, lossTarget(classTargets, labels, output)) * chunk.length;
+      correct += countCorrect(output, labels, predictions.subarray(start, start + chunk.length));
+    }
+  } finally {
+    model.train();
+  }
+  return { lossSum, correct, predictions };
+}
+
+/** Counts rows of `output` `[B, K]` whose arg-max (first maximum on ties) equals the label; writes it to `into`. */
+export function countCorrect(output: Tensor, labels: Int32Array, into: Int32Array | null): number {
+  const [b, k] = [output.shape[0], output.size / Math.max(1, output.shape[0])];
+  const d = output.data;
+  let correct = 0;
+  for (let i = 0; i < b; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (d[i * k + j] > d[i * k + best]) best = j;
+    if (into !== null) into[i] = best;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
