@@ -1,268 +1,289 @@
 /**
- * shardgrad against TensorFlow.js (cpu and wasm backends) and ConvNetJS on the two
- * workloads of data_parallel_bench.ts (MNIST CNN, batch 64; CIFAR-shaped CNN, batch 128;
- * SGD with momentum 0.9, lr 0.01, softmax cross-entropy): training samples/s side by side
- * and shardgrad-with-all-workers ÷ each library, as a markdown table.
+ * shardgrad against PyTorch CPU, TensorFlow.js (cpu and wasm backends) and ConvNetJS on
+ * three workloads (the `mlp` preset and the `lenet` MNIST CNN, batch 64; the CIFAR CNN,
+ * batch 128; SGD with momentum 0.9, lr 0.01, softmax cross-entropy): training samples/s
+ * side by side, shardgrad-with-all-workers ÷ each library, and shardgrad ÷ PyTorch for
+ * 1 worker vs 1 thread and N workers vs N threads against the issue's targets, as
+ * markdown tables.
  *
- *   deno run -A bench/compare.ts [--rounds 3] [--seconds 1]        bun bench/compare.ts
+ *   deno run -A bench/compare.ts [--rounds 3] [--seconds 1] [--only shardgrad,torch,lenet]
+ *                                [--python /usr/bin/python3]
+ *   bun bench/compare.ts ...
  *
- * The libraries are devDependencies used by this benchmark only. Same layer shapes
- * everywhere; TensorFlow.js takes its images channels-last ([N, H, W, C], its native
- * layout) as ready-made tensors, ConvNetJS one sample at a time (it has no batching:
- * `Trainer.train` per sample, an update every `batch_size` samples). shardgrad gathers
- * and normalizes each batch from uint8 as in training. Rounds interleave the contenders,
- * the best round counts; measure on an idle machine.
+ * `--only` takes library names (shardgrad, torch, tfjs, convnetjs) and workload names
+ * (mlp, lenet, cifar); each kind left out means all of that kind. PyTorch runs in one
+ * python3 subprocess (bench/_torch_bench.py, the first of `--python` or /usr/bin/python3,
+ * python3 that imports torch), with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in its
+ * environment alone; without one the PyTorch columns are skipped with a line saying why.
+ *
+ * A step is forward + loss + backward + optimizer step on random inputs of the real
+ * shapes. Each contender is warmed up, then timed in `rounds` rounds of at least
+ * `seconds`, interleaved so a burst of load from other processes hits all of them alike;
+ * the best round counts. Measure on an idle machine (see the load averages printed).
  */
 
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-wasm";
-// @ts-types="./_convnetjs.d.ts"
-import convnetjs from "convnetjs";
-import { Rng } from "../tensor/rng.ts";
-import { DataParallel } from "../parallel/data_parallel.ts";
-import type { Trainer, TrainerConfig } from "../train/trainer.ts";
+import { kernelsFromEnv, simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
 import { commandLine, runtimeName } from "./_runtime.ts";
-import { randomImages, WORKLOADS } from "./data_parallel_bench.ts";
+import {
+  type Contender,
+  convnet,
+  LR,
+  MOMENTUM,
+  shardgrad,
+  SLOW_STEP_S,
+  tensorflow,
+  torch,
+} from "./_contenders.ts";
+import { findTorchPython, TorchBench, torchEnv, UNSET_FOR_TORCH } from "./_torch.ts";
+import { COMPARE_WORKLOADS, type CompareWorkload } from "./_workloads.ts";
 
-type Workload = (typeof WORKLOADS)[number];
-
-/** One way of training a workload: `step()` trains on one batch of `batch` samples. */
-interface Contender {
-  name: string;
-  step(): Promise<void> | void;
-  close(): Promise<void> | void;
-  /** Set when it is not timed in rounds: why it cannot train ("" = timed on its warm-up step). */
-  unavailable?: string;
-}
-
-const LR = 0.01;
-/** A contender whose warm-up step takes longer than this is timed on that one step. */
-const SLOW_STEP_S = 5;
-const MOMENTUM = 0.9;
-
-async function shardgrad(workload: Workload, workers: number): Promise<Contender> {
-  const data = randomImages(16 * workload.batch, workload.shape);
-  const rng = new Rng(1);
-  const batches = Array.from(
-    { length: 16 },
-    () => rng.permutation(data.shape[0]).slice(0, workload.batch),
-  );
-  const config: TrainerConfig = {
-    model: workload.spec,
-    loss: { type: "cross_entropy" },
-    optimizer: { type: "sgd", lr: LR, momentum: MOMENTUM },
-    seed: 0,
-    workers,
-  };
-  const trainer: Trainer = await DataParallel.create(config);
-  await trainer.setData("train", data);
-  let i = 0;
-  return {
-    name: `shardgrad ${workers} worker${workers > 1 ? "s" : ""}`,
-    step: async () => void await trainer.step(batches[i++ % batches.length]),
-    close: () => trainer.close(),
-  };
-}
-
-/** The workload as a tf.Sequential, channels-last. */
-function tfModel(workload: Workload): tf.Sequential {
-  const [c, h, w] = workload.shape;
-  const model = tf.sequential();
-  let first = true;
-  for (const layer of workload.spec.layers) {
-    const input = first ? { inputShape: [h, w, c] } : {};
-    first = false;
-    const o = layer as Record<string, number>;
-    switch (layer.type) {
-      case "conv2d":
-        model.add(tf.layers.conv2d({
-          ...input,
-          filters: o.outChannels,
-          kernelSize: o.kernelSize,
-          padding: o.padding === 1 ? "same" : "valid",
-        }));
-        break;
-      case "maxpool2d":
-        model.add(tf.layers.maxPooling2d({ poolSize: o.kernelSize }));
-        break;
-      case "relu":
-        model.add(tf.layers.reLU());
-        break;
-      case "flatten":
-        model.add(tf.layers.flatten());
-        break;
-      case "linear":
-        model.add(tf.layers.dense({ units: o.outFeatures }));
-        break;
-      default:
-        throw new Error(`no TensorFlow.js equivalent for ${layer.type}`);
-    }
-  }
-  model.compile({
-    optimizer: tf.train.momentum(LR, MOMENTUM),
-    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
-  });
-  return model;
-}
-
-async function tensorflow(workload: Workload, backend: "cpu" | "wasm"): Promise<Contender> {
-  await tf.setBackend(backend);
-  await tf.ready();
-  const [c, h, w] = workload.shape;
-  const model = tfModel(workload);
-  const x = tf.randomUniform([workload.batch, h, w, c], -1, 1);
-  const labels = tf.tensor1d(Array.from({ length: workload.batch }, (_, i) => i % 10), "int32");
-  const y = tf.oneHot(labels, 10);
-  return {
-    name: `TF.js ${backend}`,
-    step: async () => {
-      await tf.setBackend(backend); // the contenders alternate: each step runs on its own backend
-      await model.trainOnBatch(x, y);
-    },
-    close: () => {
-      tf.dispose([x, labels, y]);
-      model.dispose();
-    },
-  };
-}
-
-function convnet(workload: Workload): Contender {
-  const [c, h, w] = workload.shape;
-  const defs: Record<string, unknown>[] = [{ type: "input", out_sx: w, out_sy: h, out_depth: c }];
-  for (const layer of workload.spec.layers) {
-    const o = layer as Record<string, number>;
-    if (layer.type === "conv2d") {
-      defs.push({
-        type: "conv",
-        sx: o.kernelSize,
-        filters: o.outChannels,
-        stride: 1,
-        pad: o.padding ?? 0,
-      });
-    } else if (layer.type === "maxpool2d") {
-      defs.push({ type: "pool", sx: o.kernelSize, stride: o.kernelSize });
-    } else if (layer.type === "relu") defs.push({ type: "relu" });
-    else if (layer.type === "linear" && o.outFeatures !== 10) {
-      defs.push({ type: "fc", num_neurons: o.outFeatures });
-    }
-    // flatten is implicit; the last Linear(→10) is the fc that ConvNetJS puts before its softmax.
-  }
-  defs.push({ type: "softmax", num_classes: 10 });
-  const net = new convnetjs.Net();
-  net.makeLayers(defs);
-  const trainer = new convnetjs.Trainer(net, {
-    method: "sgd",
-    learning_rate: LR,
-    momentum: MOMENTUM,
-    batch_size: workload.batch,
-    l2_decay: 0,
-  });
-  const rng = new Rng(2);
-  const samples = Array.from({ length: workload.batch }, () => {
-    const v = new convnetjs.Vol(w, h, c, 0);
-    for (let i = 0; i < v.w.length; i++) v.w[i] = rng.uniform(-1, 1);
-    return v;
-  });
-  return {
-    name: "ConvNetJS",
-    step: () => {
-      for (let i = 0; i < samples.length; i++) trainer.train(samples[i], i % 10);
-    },
-    close: () => {},
-  };
-}
+const LIBRARIES = ["shardgrad", "torch", "tfjs", "convnetjs"] as const;
+type Library = (typeof LIBRARIES)[number];
 
 /** Samples/s of `contender` over at least `seconds` (and at least one step). */
 async function throughput(contender: Contender, batch: number, seconds: number): Promise<number> {
+  if (contender.round) return await contender.round(seconds);
   let steps = 0;
   const start = performance.now();
   do {
     await contender.step();
     steps++;
   } while (performance.now() - start < seconds * 1000);
-  // (seconds = 0: exactly one step)
   return (steps * batch) / ((performance.now() - start) / 1000);
 }
+
+function loadAverage(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
+/** Share of all cores' time spent busy over the next `ms` (from /proc/stat), e.g. "3%". */
+async function cpuBusy(ms: number): Promise<string> {
+  const sample = () => {
+    const ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1)
+      .map(Number);
+    return { total: ticks.reduce((a, b) => a + b, 0), idle: ticks[3] + ticks[4] };
+  };
+  try {
+    const a = sample();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const b = sample();
+    return `${(100 * (1 - (b.idle - a.idle) / (b.total - a.total))).toFixed(0)}%`;
+  } catch {
+    return "n/a";
+  }
+}
+
+function kernelsLine(): string {
+  if (simdKernels) return `WebAssembly SIMD, GEMM flavor "${wasmGemmFlavor()}"`;
+  return kernelsFromEnv() === "ts"
+    ? "plain TypeScript (SHARDGRAD_KERNELS=ts)"
+    : "plain TypeScript (no WebAssembly SIMD in this runtime)";
+}
+
+/** `--only` split into libraries and workloads; all of a kind when none of it is named. */
+function parseOnly(
+  only: string | undefined,
+): { libraries: Set<Library>; workloads: CompareWorkload[] } {
+  const names = (only ?? "").split(",").map((s) => s.trim().toLowerCase()).filter((s) => s);
+  const keys = COMPARE_WORKLOADS.map((w) => w.key as string);
+  for (const name of names) {
+    if (!(LIBRARIES as readonly string[]).includes(name) && !keys.includes(name)) {
+      throw new RangeError(
+        `--only: unknown name "${name}" (libraries: ${LIBRARIES.join(", ")}; workloads: ${
+          keys.join(", ")
+        })`,
+      );
+    }
+  }
+  const libraries = LIBRARIES.filter((l) => names.includes(l));
+  const workloads = COMPARE_WORKLOADS.filter((w) => names.includes(w.key));
+  return {
+    libraries: new Set(libraries.length > 0 ? libraries : LIBRARIES),
+    workloads: workloads.length > 0 ? workloads : COMPARE_WORKLOADS,
+  };
+}
+
+/** Starts PyTorch's subprocess and prints what it runs on; null (and why) when unavailable. */
+async function startTorch(python: string | undefined): Promise<TorchBench | null> {
+  const found = findTorchPython(python ? [python] : ["/usr/bin/python3", "python3"]);
+  if ("skipped" in found) {
+    console.log(`PyTorch: skipped, no python3 with torch (${found.skipped})`);
+    return null;
+  }
+  const bench = new TorchBench(found.python);
+  const info = await bench.info();
+  const env = torchEnv();
+  const unset = UNSET_FOR_TORCH.map((k) => `${k}=${process.env[k] ?? "(unset)"}`);
+  console.log(`PyTorch: ${info.torch} on Python ${info.python} (${info.executable})`);
+  console.log(`PyTorch BLAS: ${info.blas}; matmul max |error| ${info.blasCheck.toExponential(1)}`);
+  console.log(`PyTorch conv2d backend: ${info.conv}`);
+  console.log(
+    `PyTorch env: ${unset.join(", ")} here, unset for the PyTorch subprocess only; ` +
+      `OPENBLAS_NUM_THREADS=${env.OPENBLAS_NUM_THREADS ?? "(unset)"}, OMP_NUM_THREADS=${
+        env.OMP_NUM_THREADS ?? "(unset)"
+      }; threads set per round by torch.set_num_threads and openblas_set_num_threads (below)`,
+  );
+  return bench;
+}
+
+/** Warms every contender up, then times `rounds` interleaved rounds; best samples/s by name. */
+async function measure(
+  workload: CompareWorkload,
+  contenders: Contender[],
+  rounds: number,
+  seconds: number,
+  notes: string[],
+): Promise<Map<string, number>> {
+  const best = new Map<string, number>();
+  for (const contender of contenders) {
+    try {
+      // One step first: a contender this slow is timed on that step alone (TF.js cpu needs
+      // seconds to minutes per batch; more rounds would not change the picture).
+      const sps = await throughput(contender, workload.batch, 0);
+      if (workload.batch / sps > SLOW_STEP_S) {
+        best.set(contender.name, sps);
+        contender.unavailable = "";
+        notes.push(`${contender.name} on the ${workload.name}: timed on one step`);
+      } else {
+        await throughput(contender, workload.batch, Math.min(seconds, 0.3)); // JIT, allocations
+      }
+    } catch (error) {
+      // e.g. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel: it cannot train a CNN.
+      contender.unavailable = (error as Error).message.split("\n")[0];
+      notes.push(`${contender.name} on the ${workload.name}: ${contender.unavailable}`);
+    }
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const contender of contenders) {
+      if (contender.unavailable !== undefined) continue;
+      const sps = await throughput(contender, workload.batch, seconds);
+      best.set(contender.name, Math.max(best.get(contender.name) ?? 0, sps));
+    }
+  }
+  return best;
+}
+
+const times = (x: number) => `${x.toFixed(2)}×`;
+const rate = (x: number) => x.toFixed(x < 10 ? 1 : 0);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rounds: { type: "string", default: "3" },
       seconds: { type: "string", default: "1" },
+      only: { type: "string" },
+      python: { type: "string" },
     },
   });
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
+  const { libraries, workloads } = parseOnly(values.only);
   const all = navigator.hardwareConcurrency;
+  const counts = all > 1 ? [1, all] : [1];
+  const started = performance.now();
   console.log(
-    `# shardgrad vs TensorFlow.js and ConvNetJS — ${runtimeName()}, ${all} cores, TF.js ${tf.version.tfjs}`,
+    `# shardgrad vs PyTorch, TensorFlow.js and ConvNetJS — ${runtimeName()}, ${all} cores, ` +
+      `TF.js ${tf.version.tfjs}`,
   );
-  console.log(`\`${commandLine()}\`\n`);
-  const names = [
-    "shardgrad 1 worker",
-    `shardgrad ${all} workers`,
-    "TF.js cpu",
-    "TF.js wasm",
-    "ConvNetJS",
-  ];
+  console.log(
+    `\`${commandLine()}\`; load average before: ${loadAverage()}; ` +
+      `CPU busy over 1 s before: ${await cpuBusy(1000)}\n`,
+  );
+  console.log(
+    `shardgrad kernels: ${kernelsLine()} (main thread; each worker selects the same way)`,
+  );
+  const torchBench = libraries.has("torch") ? await startTorch(values.python) : null;
+  console.log();
+
+  const names: string[] = [];
   const rows: string[] = [];
+  const pairs: string[] = [];
   const notes: string[] = [];
-  for (const workload of WORKLOADS) {
-    const contenders = [
-      await shardgrad(workload, 1),
-      await shardgrad(workload, all),
-      await tensorflow(workload, "cpu"),
-      await tensorflow(workload, "wasm"),
-      convnet(workload),
-    ];
-    const best = new Map<string, number>();
-    try {
-      for (const contender of contenders) {
-        try {
-          // Warm-up: one step. A contender this slow is timed on that step alone (TF.js cpu
-          // needs minutes per CIFAR batch; more rounds would not change the picture).
-          const sps = await throughput(contender, workload.batch, 0);
-          if (workload.batch / sps > SLOW_STEP_S) {
-            best.set(contender.name, sps);
-            contender.unavailable = "";
-            notes.push(`${contender.name} on the ${workload.name}: timed on one step`);
-          }
-        } catch (error) {
-          // e.g. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel: it cannot train a CNN.
-          contender.unavailable = (error as Error).message;
-          notes.push(`${contender.name} on the ${workload.name}: ${contender.unavailable}`);
+  const blasNotes: string[] = [];
+  const plural = (n: number, word: string) => `${n} ${word}${n > 1 ? "s" : ""}`;
+  try {
+    for (const workload of workloads) {
+      if (torchBench) await torchBench.setup(workload.key, workload, LR, MOMENTUM);
+      const contenders: Contender[] = [];
+      if (libraries.has("shardgrad")) {
+        for (const n of counts) contenders.push(await shardgrad(workload, n));
+      }
+      const blas: string[] = [];
+      if (torchBench) {
+        for (const n of counts) {
+          contenders.push(torch(torchBench, workload.key, n, (b) => {
+            blas[n] = `${n} → OpenBLAS ${b ?? "n/a"}`;
+          }));
         }
       }
-      for (let r = 0; r < rounds; r++) {
-        for (const contender of contenders) {
-          if (contender.unavailable !== undefined) continue;
-          const sps = await throughput(contender, workload.batch, seconds);
-          best.set(contender.name, Math.max(best.get(contender.name) ?? 0, sps));
-        }
+      if (libraries.has("tfjs")) {
+        contenders.push(await tensorflow(workload, "cpu"), await tensorflow(workload, "wasm"));
       }
-    } finally {
-      for (const contender of contenders) await contender.close();
+      if (libraries.has("convnetjs")) contenders.push(convnet(workload));
+      let best: Map<string, number>;
+      try {
+        best = await measure(workload, contenders, rounds, seconds, notes);
+      } finally {
+        for (const contender of contenders) await contender.close();
+      }
+      if (names.length === 0) names.push(...contenders.map((c) => c.name));
+      if (blas.length > 0) blasNotes.push(`${workload.name}: ${blas.filter((b) => b).join(", ")}`);
+      const sps = names.map((name) => best.get(name));
+      const label = `${workload.name}, batch ${workload.batch}`;
+      const cells = (text: (v: number) => string) =>
+        sps.map((v) => (v === undefined ? "n/a" : text(v))).join(" | ");
+      rows.push(`| ${label} | ${cells(rate)} |`);
+      const ours = best.get(`shardgrad ${plural(all, "worker")}`);
+      if (ours !== undefined) {
+        rows.push(`| shardgrad ${plural(all, "worker")} ÷ | ${cells((x) => times(ours / x))} |`);
+      }
+      const pairCells = counts.map((n, i) => {
+        const s = best.get(`shardgrad ${plural(n, "worker")}`);
+        const t = best.get(`PyTorch ${plural(n, "thread")}`);
+        const target = workload.target ? [workload.target.one, workload.target.many][i] : null;
+        if (s === undefined || t === undefined) return "n/a | —";
+        const verdict = target === null
+          ? "—"
+          : `≥ ${times(target)}: ${s / t >= target ? "met" : "missed"}`;
+        return `${times(s / t)} | ${verdict}`;
+      });
+      pairs.push(`| ${label} | ${pairCells.join(" | ")} |`);
     }
-    const values = contenders.map((c) => best.get(c.name));
-    const ours = values[1]!;
-    const cell = (v: number | undefined, text: (v: number) => string) =>
-      v === undefined ? "n/a" : text(v);
-    rows.push(
-      `| ${workload.name} (batch ${workload.batch}) | ${
-        values.map((v) => cell(v, (x) => x.toFixed(x < 10 ? 1 : 0))).join(" | ")
-      } |`,
+  } finally {
+    await torchBench?.close();
+  }
+  if (names.length === 0) console.log("(nothing to run: no contender left)");
+  else console.log(`| samples/s | ${names.join(" | ")} |`);
+  if (names.length > 0) console.log(`|---|${names.map(() => "---:").join("|")}|`);
+  if (names.length > 0) { for (const row of rows) console.log(row); }
+  if (libraries.has("shardgrad") && torchBench) {
+    const heads = counts.map((n) =>
+      `shardgrad ${plural(n, "worker")} ÷ PyTorch ${plural(n, "thread")} | target`
     );
-    rows.push(
-      `| shardgrad ${all} workers ÷ | ${
-        values.map((v) => cell(v, (x) => `${(ours / x).toFixed(2)}×`)).join(" | ")
-      } |`,
+    console.log(`\n| workload | ${heads.join(" | ")} |`);
+    console.log(`|---|${counts.map(() => "---:|---").join("|")}|`);
+    for (const row of pairs) console.log(row);
+  }
+  if (blasNotes.length > 0) {
+    console.log(
+      `\nPyTorch threads → OpenBLAS threads (for N > 1 the faster of N and 1, chosen in warm-up): ` +
+        blasNotes.join("; "),
     );
   }
-  console.log(`| samples/s | ${names.join(" | ")} |`);
-  console.log(`|---|${names.map(() => "---:").join("|")}|`);
-  for (const row of rows) console.log(row);
-  if (notes.length > 0) console.log(`\nn/a: ${notes.join("; ")}`);
+  if (notes.length > 0) console.log(`\nn/a or one step: ${notes.join("; ")}`);
+  console.log(
+    `\nload average after (this run included): ${loadAverage()}; ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    } s`,
+  );
 }
 
 if (import.meta.main) await main();
