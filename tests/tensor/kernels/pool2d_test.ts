@@ -3,13 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertClose } from "../../_helpers/assert_close.ts";
-import { Rng } from "../../../tensor/rng.ts";
+import { avgPool2dSuite, base, maxPool2dSuite } from "./_pool2d_suite.ts";
 import {
   avgPool2dBackward,
   avgPool2dForward,
   maxPool2dBackward,
   maxPool2dForward,
-  type Pool2dGeometry,
   pool2dGeometry,
   type Pool2dGeometryInput,
 } from "../../../tensor/kernels/pool2d.ts";
@@ -20,7 +19,7 @@ import {
   maxPool2dForwardNaive,
 } from "../../../tensor/kernels/pool2d_naive.ts";
 
-/** The interchangeable versions checked against the naive oracle. */
+/** The interchangeable versions checked against the naive oracle by the shared suites. */
 const versions = [{
   maxForward: maxPool2dForward,
   maxBackward: maxPool2dBackward,
@@ -28,135 +27,8 @@ const versions = [{
   avgBackward: avgPool2dBackward,
 }];
 
-const base: Pool2dGeometryInput = {
-  n: 2,
-  c: 3,
-  h: 6,
-  w: 6,
-  kh: 2,
-  kw: 2,
-  strideH: 2,
-  strideW: 2,
-  padH: 0,
-  padW: 0,
-  dilationH: 1,
-  dilationW: 1,
-  ceilMode: false,
-};
-
-const configs: Array<[string, Partial<Pool2dGeometryInput>]> = [
-  ["2×2 stride 2", {}],
-  ["3×3 stride 2 padding 1 on 7×7", { kh: 3, kw: 3, padH: 1, padW: 1, h: 7, w: 7 }],
-  ["3×3 stride 1 (overlapping)", { kh: 3, kw: 3, strideH: 1, strideW: 1 }],
-  ["2×2 stride 3 (gaps)", { strideH: 3, strideW: 3, h: 8, w: 7 }],
-  ["3×3 stride 2 ceil_mode on 6×6", { kh: 3, kw: 3, ceilMode: true }],
-  ["2×2 stride 2 padding 1 ceil_mode on 5×5 (last window dropped)", {
-    padH: 1,
-    padW: 1,
-    h: 5,
-    w: 5,
-    ceilMode: true,
-  }],
-  ["3×3 stride 2 padding 1 ceil_mode on 4×4", {
-    kh: 3,
-    kw: 3,
-    padH: 1,
-    padW: 1,
-    h: 4,
-    w: 4,
-    ceilMode: true,
-  }],
-  ["2×3 kernel, stride (1, 2), padding (1, 0)", {
-    kh: 2,
-    kw: 3,
-    strideH: 1,
-    strideW: 2,
-    padH: 1,
-    padW: 0,
-  }],
-  ["batch 1, odd 17×5, 3×3 stride 3 ceil_mode", {
-    n: 1,
-    c: 1,
-    h: 17,
-    w: 5,
-    kh: 3,
-    kw: 3,
-    strideH: 3,
-    strideW: 3,
-    ceilMode: true,
-  }],
-];
-
-const maxOnlyConfigs: Array<[string, Partial<Pool2dGeometryInput>]> = [
-  ["3×3 dilation 2 padding 1", {
-    kh: 3,
-    kw: 3,
-    dilationH: 2,
-    dilationW: 2,
-    padH: 1,
-    padW: 1,
-    h: 9,
-    w: 8,
-  }],
-  ["2×2 dilation (1, 3) ceil_mode", { dilationW: 3, w: 11, ceilMode: true }],
-];
-
-function values(length: number, rng: Rng, levels = 0): Float32Array {
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    out[i] = levels > 0 ? Math.floor(rng.random() * levels) : rng.uniform(-1, 1);
-  }
-  return out;
-}
-
-function planeSizes(g: Pool2dGeometry) {
-  return { x: g.n * g.c * g.h * g.w, y: g.n * g.c * g.hOut * g.wOut };
-}
-
-for (const v of versions) {
-  for (const [label, overrides] of [...configs, ...maxOnlyConfigs]) {
-    const g = pool2dGeometry({ ...base, ...overrides });
-    const size = planeSizes(g);
-    for (const [kind, levels] of [["random values", 0], ["many ties", 3]] as const) {
-      test(`${v.maxForward.name}() and ${v.maxBackward.name}() match the naive oracle (${kind}): ${label}`, () => {
-        const rng = new Rng(7);
-        const x = values(size.x, rng, levels), gy = values(size.y, rng);
-        const y = new Float32Array(size.y).fill(NaN), yExpected = new Float32Array(size.y);
-        const argmax = new Int32Array(size.y), argmaxExpected = new Int32Array(size.y);
-        v.maxForward(g, x, y, argmax);
-        maxPool2dForwardNaive(g, x, yExpected, argmaxExpected);
-        assert.deepEqual(Array.from(y), Array.from(yExpected));
-        assert.deepEqual(Array.from(argmax), Array.from(argmaxExpected));
-        const gx = new Float32Array(size.x).fill(NaN), gxExpected = new Float32Array(size.x);
-        v.maxBackward(g, gy, argmax, gx);
-        maxPool2dBackwardNaive(g, gy, argmaxExpected, gxExpected);
-        assertClose(gx, gxExpected);
-      });
-    }
-  }
-
-  for (const [label, overrides] of configs) {
-    const g = pool2dGeometry({ ...base, ...overrides });
-    const size = planeSizes(g);
-    for (const countIncludePad of [true, false]) {
-      for (const divisorOverride of [null, 3]) {
-        const options = `countIncludePad=${countIncludePad} divisorOverride=${divisorOverride}`;
-        test(`${v.avgForward.name}() and ${v.avgBackward.name}() match the naive oracle (${options}): ${label}`, () => {
-          const rng = new Rng(8);
-          const x = values(size.x, rng), gy = values(size.y, rng);
-          const y = new Float32Array(size.y).fill(NaN), yExpected = new Float32Array(size.y);
-          v.avgForward(g, x, y, countIncludePad, divisorOverride);
-          avgPool2dForwardNaive(g, x, yExpected, countIncludePad, divisorOverride);
-          assertClose(y, yExpected);
-          const gx = new Float32Array(size.x).fill(NaN), gxExpected = new Float32Array(size.x);
-          v.avgBackward(g, gy, gx, countIncludePad, divisorOverride);
-          avgPool2dBackwardNaive(g, gy, gxExpected, countIncludePad, divisorOverride);
-          assertClose(gx, gxExpected);
-        });
-      }
-    }
-  }
-}
+maxPool2dSuite(versions);
+avgPool2dSuite(versions);
 
 const allVersions = [
   ...versions,
@@ -316,7 +188,7 @@ for (const [label, overrides, message] of badGeometries) {
 
 test("avgPool2dForward() throws RangeError on a dilated geometry", () => {
   const g = pool2dGeometry({ ...base, dilationH: 2, h: 7 });
-  const size = planeSizes(g);
+  const size = { x: g.n * g.c * g.h * g.w, y: g.n * g.c * g.hOut * g.wOut };
   assert.throws(
     () => avgPool2dForward(g, new Float32Array(size.x), new Float32Array(size.y), true, null),
     RangeError,

@@ -1,18 +1,6 @@
 /** conv2d on WebAssembly SIMD (tensor/kernels/wasm/conv2d_wasm.ts) against the naive oracle. */
 
-import { test } from "node:test";
-import { assertClose } from "../../_helpers/assert_close.ts";
-import { Rng } from "../../../tensor/rng.ts";
-import {
-  type Conv2dGeometry,
-  conv2dGeometry,
-  type Conv2dGeometryInput,
-} from "../../../tensor/kernels/conv2d.ts";
-import {
-  conv2dBackwardInputNaive,
-  conv2dBackwardWeightNaive,
-  conv2dForwardNaive,
-} from "../../../tensor/kernels/conv2d_naive.ts";
+import { conv2dSuite } from "./_conv2d_suite.ts";
 import {
   conv2dBackwardInputWasm,
   conv2dBackwardWeightWasm,
@@ -20,117 +8,9 @@ import {
 } from "../../../tensor/kernels/wasm/conv2d_wasm.ts";
 import { wasmSimdSupported } from "../../../tensor/kernels/wasm/gemm_wasm.ts";
 
-const skip = wasmSimdSupported() ? false : "this runtime has no WebAssembly SIMD";
-
-const base: Conv2dGeometryInput = {
-  n: 2,
-  cIn: 3,
-  h: 7,
-  w: 6,
-  cOut: 4,
-  kh: 3,
-  kw: 3,
-  strideH: 1,
-  strideW: 1,
-  padH: 0,
-  padW: 0,
-  dilationH: 1,
-  dilationW: 1,
-  groups: 1,
-};
-
-/** The rows of conv2d_test.ts plus shapes that cross kernels.wat's blocks (rows > 256, hw > 1024). */
-const configs: Array<[string, Partial<Conv2dGeometryInput>]> = [
-  ["3×3 valid", {}],
-  ["3×3 padding 1", { padH: 1, padW: 1 }],
-  ["stride 2 padding 1", { strideH: 2, strideW: 2, padH: 1, padW: 1 }],
-  ["dilation 2", { dilationH: 2, dilationW: 2, h: 9, w: 8 }],
-  ["groups 2", { cIn: 4, cOut: 6, groups: 2, padH: 1, padW: 1 }],
-  ["depthwise (groups = C_in)", { cIn: 3, cOut: 3, groups: 3, padH: 1, padW: 1 }],
-  ["depthwise with multiplier 2, stride 2", { cIn: 3, cOut: 6, groups: 3, strideH: 2, strideW: 2 }],
-  ["batch 1", { n: 1, cIn: 2, cOut: 5 }],
-  ["1×1 stride 1 (direct path)", { kh: 1, kw: 1, cOut: 5 }],
-  ["1×1 stride 2", { kh: 1, kw: 1, strideH: 2, strideW: 2 }],
-  ["1×1 groups 3", { kh: 1, kw: 1, cIn: 6, cOut: 3, groups: 3 }],
-  ["2×3 kernel, stride (2, 1), padding (0, 2), dilation (1, 2)", {
-    kh: 2,
-    kw: 3,
-    strideH: 2,
-    strideW: 1,
-    padH: 0,
-    padW: 2,
-    dilationH: 1,
-    dilationW: 2,
-  }],
-  ["kernel larger than input with padding", { h: 2, w: 2, padH: 1, padW: 1 }],
-  ["kernel columns entirely in the padding", { h: 3, w: 1, kh: 3, kw: 5, padH: 1, padW: 2 }],
-  ["odd sizes 17×5, stride 3", { h: 17, w: 5, strideH: 3, strideW: 3, padH: 2, padW: 1 }],
-  ["LeNet-like 1→8 k5 on 12×12", { cIn: 1, cOut: 8, kh: 5, kw: 5, h: 12, w: 12 }],
-  ["33 channels 3×3 (depth 297 > 256) on 35×33 (hw 1155 > 1024)", {
-    n: 1,
-    cIn: 33,
-    cOut: 9,
-    h: 35,
-    w: 33,
-    padH: 1,
-    padW: 1,
-  }],
-];
-
-function fill(length: number, rng: Rng): Float32Array {
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) out[i] = rng.uniform(-1, 1);
-  return out;
-}
-
-function sizes(g: Conv2dGeometry) {
-  return {
-    x: g.n * g.cIn * g.h * g.w,
-    weight: g.cOut * (g.cIn / g.groups) * g.kh * g.kw,
-    y: g.n * g.cOut * g.hOut * g.wOut,
-  };
-}
-
-const tol = { rtol: 1e-4, atol: 1e-5 };
-
-for (const [label, overrides] of configs) {
-  const g = conv2dGeometry({ ...base, ...overrides });
-  const size = sizes(g);
-  for (const withBias of [true, false]) {
-    test(`conv2dForwardWasm() matches conv2dForwardNaive: ${label}${withBias ? "" : ", no bias"}`, {
-      skip,
-    }, () => {
-      const rng = new Rng(1);
-      const x = fill(size.x, rng), weight = fill(size.weight, rng);
-      const bias = withBias ? fill(g.cOut, rng) : null;
-      const actual = new Float32Array(size.y).fill(NaN), expected = new Float32Array(size.y);
-      conv2dForwardWasm(g, x, weight, bias, actual);
-      conv2dForwardNaive(g, x, weight, bias, expected);
-      assertClose(actual, expected, tol);
-    });
-  }
-
-  test(`conv2dBackwardInputWasm() matches conv2dBackwardInputNaive and overwrites gx: ${label}`, {
-    skip,
-  }, () => {
-    const rng = new Rng(2);
-    const gy = fill(size.y, rng), weight = fill(size.weight, rng);
-    const actual = new Float32Array(size.x).fill(NaN), expected = new Float32Array(size.x);
-    conv2dBackwardInputWasm(g, gy, weight, actual);
-    conv2dBackwardInputNaive(g, gy, weight, expected);
-    assertClose(actual, expected, tol);
-  });
-
-  test(`conv2dBackwardWeightWasm() matches conv2dBackwardWeightNaive and accumulates: ${label}`, {
-    skip,
-  }, () => {
-    const rng = new Rng(3);
-    const x = fill(size.x, rng), gy = fill(size.y, rng);
-    const gw0 = fill(size.weight, rng), gb0 = fill(g.cOut, rng);
-    const gw = gw0.slice(), gb = gb0.slice(), gwExpected = gw0.slice(), gbExpected = gb0.slice();
-    conv2dBackwardWeightWasm(g, x, gy, gw, gb);
-    conv2dBackwardWeightNaive(g, x, gy, gwExpected, gbExpected);
-    assertClose(gw, gwExpected, tol);
-    assertClose(gb, gbExpected, tol);
-  });
-}
+conv2dSuite([{
+  forward: conv2dForwardWasm,
+  backwardInput: conv2dBackwardInputWasm,
+  backwardWeight: conv2dBackwardWeightWasm,
+  skip: wasmSimdSupported() ? false : "this runtime has no WebAssembly SIMD",
+}]);

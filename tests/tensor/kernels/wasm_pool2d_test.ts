@@ -1,104 +1,10 @@
 /** maxPool2dForwardWasm (tensor/kernels/wasm/pool2d_wasm.ts) against the naive oracle. */
 
-import { test } from "node:test";
-import assert from "node:assert/strict";
-import { Rng } from "../../../tensor/rng.ts";
-import { pool2dGeometry, type Pool2dGeometryInput } from "../../../tensor/kernels/pool2d.ts";
-import { maxPool2dForwardNaive } from "../../../tensor/kernels/pool2d_naive.ts";
+import { maxPool2dSuite } from "./_pool2d_suite.ts";
 import { maxPool2dForwardWasm } from "../../../tensor/kernels/wasm/pool2d_wasm.ts";
 import { wasmSimdSupported } from "../../../tensor/kernels/wasm/gemm_wasm.ts";
 
-const skip = wasmSimdSupported() ? false : "this runtime has no WebAssembly SIMD";
-
-const base: Pool2dGeometryInput = {
-  n: 2,
-  c: 3,
-  h: 6,
-  w: 6,
-  kh: 2,
-  kw: 2,
-  strideH: 2,
-  strideW: 2,
-  padH: 0,
-  padW: 0,
-  dilationH: 1,
-  dilationW: 1,
-  ceilMode: false,
-};
-
-/** The rows of pool2d_test.ts, plus planes wide enough for the 2×2 SIMD path and its edges. */
-const configs: Array<[string, Partial<Pool2dGeometryInput>]> = [
-  ["2×2 stride 2", {}],
-  ["3×3 stride 2 padding 1 on 7×7", { kh: 3, kw: 3, padH: 1, padW: 1, h: 7, w: 7 }],
-  ["3×3 stride 1 (overlapping)", { kh: 3, kw: 3, strideH: 1, strideW: 1 }],
-  ["2×2 stride 3 (gaps)", { strideH: 3, strideW: 3, h: 8, w: 7 }],
-  ["3×3 stride 2 ceil_mode on 6×6", { kh: 3, kw: 3, ceilMode: true }],
-  ["2×2 stride 2 padding 1 ceil_mode on 5×5", { padH: 1, padW: 1, h: 5, w: 5, ceilMode: true }],
-  ["3×3 stride 2 padding 1 ceil_mode on 4×4", {
-    kh: 3,
-    kw: 3,
-    padH: 1,
-    padW: 1,
-    h: 4,
-    w: 4,
-    ceilMode: true,
-  }],
-  ["2×3 kernel, stride (1, 2), padding (1, 0)", { kh: 2, kw: 3, strideH: 1, padH: 1 }],
-  ["batch 1, odd 17×5, 3×3 stride 3 ceil_mode", {
-    n: 1,
-    c: 1,
-    h: 17,
-    w: 5,
-    kh: 3,
-    kw: 3,
-    strideH: 3,
-    strideW: 3,
-    ceilMode: true,
-  }],
-  ["3×3 dilation 2 padding 1", {
-    kh: 3,
-    kw: 3,
-    dilationH: 2,
-    dilationW: 2,
-    padH: 1,
-    padW: 1,
-    h: 9,
-    w: 8,
-  }],
-  ["2×2 dilation (1, 3) ceil_mode", { dilationW: 3, w: 11, ceilMode: true }],
-  ["2×2 stride 2 on 24×24 (LeNet, SIMD path)", { n: 3, c: 8, h: 24, w: 24 }],
-  ["2×2 stride 2 on odd 13×19 (SIMD path and scalar edges)", { h: 13, w: 19 }],
-  ["2×2 stride 2 ceil_mode on 9×21 (partial last window)", { h: 9, w: 21, ceilMode: true }],
-  ["2×2 stride 2 on 256×256 planes (chunks of planes)", { n: 2, c: 5, h: 256, w: 256 }],
-];
-
-/** Uniform values, few levels (many ties), or uniform values sprinkled with NaN and ±∞. */
-function values(length: number, rng: Rng, kind: string): Float32Array {
-  const out = new Float32Array(length);
-  const special = [NaN, Infinity, -Infinity];
-  for (let i = 0; i < length; i++) {
-    if (kind === "many ties") out[i] = Math.floor(rng.random() * 3);
-    else if (kind === "NaN and ±∞" && rng.random() < 0.1) {
-      out[i] = special[Math.floor(rng.random() * 3)];
-    } else out[i] = rng.uniform(-1, 1);
-  }
-  return out;
-}
-
-for (const [label, overrides] of configs) {
-  const g = pool2dGeometry({ ...base, ...overrides });
-  const xSize = g.n * g.c * g.h * g.w, ySize = g.n * g.c * g.hOut * g.wOut;
-  for (const kind of ["random values", "many ties", "NaN and ±∞"]) {
-    test(`maxPool2dForwardWasm() matches maxPool2dForwardNaive exactly (${kind}): ${label}`, {
-      skip,
-    }, () => {
-      const x = values(xSize, new Rng(7), kind);
-      const y = new Float32Array(ySize).fill(42), yExpected = new Float32Array(ySize);
-      const argmax = new Int32Array(ySize).fill(-7), argmaxExpected = new Int32Array(ySize);
-      maxPool2dForwardWasm(g, x, y, argmax);
-      maxPool2dForwardNaive(g, x, yExpected, argmaxExpected);
-      assert.deepEqual(Array.from(y), Array.from(yExpected));
-      assert.deepEqual(Array.from(argmax), Array.from(argmaxExpected));
-    });
-  }
-}
+maxPool2dSuite([{
+  maxForward: maxPool2dForwardWasm,
+  skip: wasmSimdSupported() ? false : "this runtime has no WebAssembly SIMD",
+}]);
