@@ -5,7 +5,8 @@
  */
 
 import { Module } from "./module.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { normalizeDim, splitAtDim } from "../tensor/shape.ts";
 import {
   activationBackward,
@@ -29,6 +30,7 @@ abstract class ElementwiseActivation extends Module {
   readonly #a: number;
   readonly #b: number;
   #cache: { input: Tensor; output: Tensor } | null = null;
+  readonly #buffers = new BufferCache();
 
   protected constructor(name: string, row: ActivationRow, a = 0, b = 0) {
     super();
@@ -40,7 +42,7 @@ abstract class ElementwiseActivation extends Module {
 
   /** y = f(x) elementwise, any shape; caches x and y. */
   forward(input: Tensor): Tensor {
-    const output = Tensor.zeros(input.shape);
+    const output = this.#buffers.tensor("output", input.shape, this.training, input.data);
     activationForward(this.#row, input.data, output.data, this.#a, this.#b);
     this.#cache = { input, output };
     return output;
@@ -51,7 +53,7 @@ abstract class ElementwiseActivation extends Module {
     if (this.#cache === null) throw noForwardError(this.#name);
     const { input, output } = this.#cache;
     checkGradOutput(this.#name, gradOutput, output.shape);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const [x, y, gy] = [input.data, output.data, gradOutput.data];
     activationBackward(this.#row, x, y, gy, gx.data, this.#a, this.#b);
     return gx;
@@ -268,6 +270,7 @@ abstract class DimActivation extends Module {
   readonly #forward: AxisKernel;
   readonly #backward: AxisBackwardKernel;
   #cache: { output: Tensor; split: [number, number, number] } | null = null;
+  readonly #buffers = new BufferCache();
 
   protected constructor(
     name: string,
@@ -290,7 +293,7 @@ abstract class DimActivation extends Module {
     const shape = input.ndim === 0 ? [1] : input.shape;
     const dim = normalizeDim(this.dim, shape.length, `Cannot run ${this.#name}.forward`);
     const split = splitAtDim(shape, dim);
-    const output = Tensor.zeros(input.shape);
+    const output = this.#buffers.tensor("output", input.shape, this.training, input.data);
     this.#forward(input.data, output.data, ...split);
     this.#cache = { output, split };
     return output;
@@ -301,7 +304,7 @@ abstract class DimActivation extends Module {
     if (this.#cache === null) throw noForwardError(this.#name);
     const { output, split } = this.#cache;
     checkGradOutput(this.#name, gradOutput, output.shape);
-    const gx = Tensor.zeros(output.shape);
+    const gx = this.#buffers.tensor("gradInput", output.shape, this.training, gradOutput.data);
     this.#backward(output.data, gradOutput.data, gx.data, ...split);
     return gx;
   }

@@ -3,6 +3,7 @@
 import { Module } from "./module.ts";
 import { Parameter } from "../tensor/parameter.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import type { Rng } from "../tensor/rng.ts";
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from "../tensor/init.ts";
 import {
@@ -89,6 +90,7 @@ export class Conv2d extends Module {
   // The padding exactly as given ("same", "valid" or numbers), for toString.
   readonly #paddingArg: IntPair | "same" | "valid";
   #workspace = new Float32Array(0);
+  readonly #buffers = new BufferCache();
   #cache:
     | { input: Tensor; g: Conv2dGeometry; padded: Float32Array; outputShape: readonly number[] }
     | null = null;
@@ -163,7 +165,7 @@ export class Conv2d extends Module {
     const h = h0 + eh, w = w0 + ew;
     let padded = input.data;
     if (eh + ew > 0) {
-      padded = new Float32Array(n * c * h * w);
+      padded = this.#buffers.floats("paddedInput", n * c * h * w, this.training);
       pad2dForward(input.data, n * c, h0, w0, 0, 0, padded, h, w);
     }
     const g = geometry("Conv2d", () =>
@@ -184,7 +186,7 @@ export class Conv2d extends Module {
         groups: this.groups,
       }));
     const outputShape = rank === 4 ? [n, g.cOut, g.hOut, g.wOut] : [g.cOut, g.hOut, g.wOut];
-    const y = Tensor.zeros(outputShape);
+    const y = this.#buffers.tensor("output", outputShape, this.training, input.data);
     const [weight, bias] = [this.weight.data.data, this.bias?.data.data ?? null];
     conv2dForward(g, padded, weight, bias, y.data, this.#scratch(g));
     this.#cache = { input, g, padded, outputShape };
@@ -200,12 +202,12 @@ export class Conv2d extends Module {
     const gy = gradOutput.data;
     const [gw, gb] = [this.weight.grad.data, this.bias?.grad.data ?? null];
     conv2dBackwardWeight(g, padded, gy, gw, gb, workspace);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gy);
     if (padded === input.data) {
       conv2dBackwardInput(g, gy, this.weight.data.data, gx.data, workspace);
     } else {
       // "same" with an odd total padding: differentiate w.r.t. the padded input, then crop.
-      const gPadded = new Float32Array(padded.length);
+      const gPadded = this.#buffers.floats("gradPaddedInput", padded.length, this.training);
       conv2dBackwardInput(g, gy, this.weight.data.data, gPadded, workspace);
       const [h, w] = [g.h - this.#extra[0], g.w - this.#extra[1]];
       pad2dBackward(gPadded, g.n * g.cIn, g.h, g.w, 0, 0, gx.data, h, w);

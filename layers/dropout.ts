@@ -1,7 +1,8 @@
 /** Dropout: zeroes random elements in training and rescales the rest (inverted dropout). */
 
 import { Module } from "./module.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { defaultRng, type Rng } from "../tensor/rng.ts";
 import { dropoutMask, mulForward } from "../tensor/kernels/mod.ts";
 import { checkGradOutput, noForwardError, pyFloat } from "./_common.ts";
@@ -39,6 +40,7 @@ export class Dropout extends Module {
   readonly #rng: Rng | undefined;
   // The scaled mask of the last training forward; null after an identity (eval or p = 0) forward.
   #cache: { mask: Float32Array | null; shape: readonly number[] } | null = null;
+  readonly #buffers = new BufferCache();
 
   constructor({ p = 0.5, rng }: DropoutOptions = {}) {
     super();
@@ -58,9 +60,9 @@ export class Dropout extends Module {
       return input;
     }
     const rng = this.#rng ?? defaultRng();
-    const mask = new Float32Array(input.size);
+    const mask = this.#buffers.floats("mask", input.size, true);
     dropoutMask(mask, this.p, () => rng.random());
-    const y = Tensor.zeros(input.shape);
+    const y = this.#buffers.tensor("output", input.shape, true, input.data);
     mulForward(input.data, mask, y.data);
     this.#cache = { mask, shape: input.shape };
     return y;
@@ -72,7 +74,7 @@ export class Dropout extends Module {
     const { mask, shape } = this.#cache;
     checkGradOutput("Dropout", gradOutput, shape);
     if (mask === null) return gradOutput;
-    const gx = Tensor.zeros(shape);
+    const gx = this.#buffers.tensor("gradInput", shape, true, gradOutput.data);
     mulForward(gradOutput.data, mask, gx.data);
     return gx;
   }

@@ -3,6 +3,7 @@
 import { Module } from "./module.ts";
 import { Parameter } from "../tensor/parameter.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import type { Rng } from "../tensor/rng.ts";
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from "../tensor/init.ts";
 import { biasAddBackward, biasAddForward, gemm } from "../tensor/kernels/mod.ts";
@@ -55,6 +56,7 @@ export class Linear extends Module {
   /** b, [out_features], or null with `{ bias: false }`. */
   readonly bias: Parameter | null;
   #cache: { input: Tensor; rows: number; outputShape: readonly number[] } | null = null;
+  readonly #buffers = new BufferCache();
 
   /**
    * @param inFeatures size of each input row (≥ 1)
@@ -87,7 +89,7 @@ export class Linear extends Module {
     }
     const rows = input.size / k;
     const outputShape = [...input.shape.slice(0, -1), n];
-    const y = Tensor.zeros(outputShape);
+    const y = this.#buffers.tensor("output", outputShape, this.training, input.data);
     // y [rows, n] = x [rows, k] · Wᵀ (W stored [n, k])
     const [x, w] = [input.data, this.weight.data.data];
     gemm(false, true, rows, n, k, 1, x, 0, k, w, 0, k, 0, y.data, 0, n);
@@ -106,7 +108,7 @@ export class Linear extends Module {
     // gW [n, k] += gyᵀ [n, rows] · x [rows, k]
     gemm(true, false, n, k, rows, 1, gy, 0, n, x, 0, k, 1, this.weight.grad.data, 0, k);
     if (this.bias !== null) biasAddBackward(gy, this.bias.grad.data, rows, n, 1);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gy);
     // gx [rows, k] = gy [rows, n] · W [n, k]
     gemm(false, false, rows, k, n, 1, gy, 0, n, this.weight.data.data, 0, k, 0, gx.data, 0, k);
     return gx;

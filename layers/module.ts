@@ -2,6 +2,7 @@
 
 import type { Parameter } from "../tensor/parameter.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import type { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
 
 /** Options of `Module.loadStateDict`. */
@@ -18,6 +19,12 @@ export interface LoadStateDictOptions {
  * `ownParameters()` and `ownBuffers()` in PyTorch's registration order, and
  * `children()` for containers. Names then follow PyTorch exactly: `"0.weight"`,
  * `"3.running_mean"`, `"block.1.bias"`.
+ *
+ * Buffers: in training mode the built-in layers write `forward`'s output and `backward`'s
+ * dL/dx into buffers they own and reuse at their next call with the same shape (a
+ * {@linkcode BufferCache}), so a steady-state training step allocates nothing
+ * proportional to the batch. Such a tensor is valid until that layer's next forward
+ * (or backward): `clone()` one to keep it. In eval mode every call returns a new tensor.
  */
 export abstract class Module {
   /** Training mode (dropout active, batch-norm uses batch statistics); see `train()`/`eval()`. */

@@ -3,6 +3,7 @@
 import { Module } from "./module.ts";
 import { Parameter } from "../tensor/parameter.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sizeOf } from "../tensor/shape.ts";
 import {
   batchNormBackward,
@@ -69,6 +70,7 @@ abstract class BatchNorm extends Module {
   readonly numBatchesTracked: Tensor | null;
   readonly #name: string;
   #cache: Cache | null = null;
+  readonly #buffers = new BufferCache();
 
   protected constructor(
     name: string,
@@ -106,8 +108,8 @@ abstract class BatchNorm extends Module {
     }
     const n = input.shape[0];
     const l = input.size / (n * c) || 0;
-    const mean = new Float32Array(c);
-    const invStd = new Float32Array(c); // holds the batch variance until inverseStd()
+    const mean = this.#buffers.floats("mean", c, this.training);
+    const invStd = this.#buffers.floats("invStd", c, this.training); // the batch variance until inverseStd()
     const batchStats = this.training || this.runningMean === null;
     if (batchStats) {
       if (n * l < 2 && this.training) {
@@ -123,7 +125,7 @@ abstract class BatchNorm extends Module {
       mean.set(this.runningMean!.data);
       inverseStd(this.runningVar!.data, this.eps, invStd);
     }
-    const y = Tensor.zeros(input.shape);
+    const y = this.#buffers.tensor("output", input.shape, this.training, input.data);
     const [w, b] = [this.weight?.data.data ?? null, this.bias?.data.data ?? null];
     batchNormForward(input.data, y.data, n, c, l, mean, invStd, w, b);
     this.#cache = { input, n, l, mean, invStd, batchStats };
@@ -135,7 +137,7 @@ abstract class BatchNorm extends Module {
     if (this.#cache === null) throw noForwardError(this.#name);
     const { input, n, l, mean, invStd, batchStats } = this.#cache;
     checkGradOutput(this.#name, gradOutput, input.shape);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const w = this.weight?.data.data ?? null;
     const [gw, gb] = [this.weight?.grad.data ?? null, this.bias?.grad.data ?? null];
     const [x, gy] = [input.data, gradOutput.data];
@@ -290,6 +292,7 @@ export class LayerNorm extends Module {
   readonly weight: Parameter | null;
   readonly bias: Parameter | null;
   #cache: { input: Tensor; rows: number; mean: Float32Array; invStd: Float32Array } | null = null;
+  readonly #buffers = new BufferCache();
 
   /** @param normalizedShape the trailing dimensions to normalize over: an int or a list of ints (each ≥ 1) */
   constructor(
@@ -319,9 +322,9 @@ export class LayerNorm extends Module {
     }
     const size = sizeOf(d);
     const rows = input.size / size;
-    const mean = new Float32Array(rows);
-    const invStd = new Float32Array(rows);
-    const y = Tensor.zeros(input.shape);
+    const mean = this.#buffers.floats("mean", rows, this.training);
+    const invStd = this.#buffers.floats("invStd", rows, this.training);
+    const y = this.#buffers.tensor("output", input.shape, this.training, input.data);
     const [w, b] = [this.weight?.data.data ?? null, this.bias?.data.data ?? null];
     layerNormForward(input.data, y.data, rows, size, this.eps, w, b, mean, invStd);
     this.#cache = { input, rows, mean, invStd };
@@ -333,7 +336,7 @@ export class LayerNorm extends Module {
     if (this.#cache === null) throw noForwardError("LayerNorm");
     const { input, rows, mean, invStd } = this.#cache;
     checkGradOutput("LayerNorm", gradOutput, input.shape);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const size = sizeOf(this.normalizedShape);
     const w = this.weight?.data.data ?? null;
     const [gw, gb] = [this.weight?.grad.data ?? null, this.bias?.grad.data ?? null];

@@ -1,7 +1,8 @@
 /** Pooling layers: MaxPool2d, AvgPool2d and AdaptiveAvgPool2d over [N, C, H, W]. */
 
 import { Module } from "./module.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import {
   adaptiveAvgPool2dBackward,
   adaptiveAvgPool2dForward,
@@ -63,6 +64,8 @@ abstract class Pool2d extends Module {
     outputShape: readonly number[];
     argmax: Int32Array;
   } | null = null;
+  /** Outputs, gradients and argmax, reused across training steps. */
+  protected readonly buffers = new BufferCache();
 
   constructor(
     layer: string,
@@ -146,8 +149,8 @@ export class MaxPool2d extends Pool2d {
   /** Window maxima; caches the winners' positions. */
   forward(input: Tensor): Tensor {
     const [g, outputShape] = this.prepare("MaxPool2d", input);
-    const y = Tensor.zeros(outputShape);
-    const argmax = new Int32Array(y.size);
+    const y = this.buffers.tensor("output", outputShape, this.training, input.data);
+    const argmax = this.buffers.ints("argmax", y.size, this.training);
     maxPool2dForward(g, input.data, y.data, argmax);
     this.cache = { input, g, outputShape, argmax };
     return y;
@@ -158,7 +161,7 @@ export class MaxPool2d extends Pool2d {
     if (this.cache === null) throw noForwardError("MaxPool2d");
     const { input, g, outputShape, argmax } = this.cache;
     checkGradOutput("MaxPool2d", gradOutput, outputShape);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     maxPool2dBackward(g, gradOutput.data, argmax, gx.data);
     return gx;
   }
@@ -214,7 +217,7 @@ export class AvgPool2d extends Pool2d {
   /** Window means. */
   forward(input: Tensor): Tensor {
     const [g, outputShape] = this.prepare("AvgPool2d", input);
-    const y = Tensor.zeros(outputShape);
+    const y = this.buffers.tensor("output", outputShape, this.training, input.data);
     avgPool2dForward(g, input.data, y.data, this.countIncludePad, this.divisorOverride);
     this.cache = { input, g, outputShape, argmax: new Int32Array(0) };
     return y;
@@ -225,7 +228,7 @@ export class AvgPool2d extends Pool2d {
     if (this.cache === null) throw noForwardError("AvgPool2d");
     const { input, g, outputShape } = this.cache;
     checkGradOutput("AvgPool2d", gradOutput, outputShape);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     avgPool2dBackward(g, gradOutput.data, gx.data, this.countIncludePad, this.divisorOverride);
     return gx;
   }
@@ -263,6 +266,7 @@ export class AdaptiveAvgPool2d extends Module {
   readonly outputSize: [number | null, number | null];
   readonly #arg: number | readonly [number | null, number | null];
   #cache: { input: Tensor; planes: number; outputShape: readonly number[] } | null = null;
+  readonly #buffers = new BufferCache();
 
   /** @param outputSize int, or [H_out, W_out] with null for "same as input" (each ≥ 1) */
   constructor(outputSize: number | readonly [number | null, number | null]) {
@@ -293,7 +297,7 @@ export class AdaptiveAvgPool2d extends Module {
     const hOut = this.outputSize[0] ?? h, wOut = this.outputSize[1] ?? w;
     const planes = input.size / (h * w);
     const outputShape = [...input.shape.slice(0, -2), hOut, wOut];
-    const y = Tensor.zeros(outputShape);
+    const y = this.#buffers.tensor("output", outputShape, this.training, input.data);
     adaptiveAvgPool2dForward(input.data, planes, h, w, y.data, hOut, wOut);
     this.#cache = { input, planes, outputShape };
     return y;
@@ -305,7 +309,7 @@ export class AdaptiveAvgPool2d extends Module {
     const { input, planes, outputShape } = this.#cache;
     checkGradOutput("AdaptiveAvgPool2d", gradOutput, outputShape);
     const [h, w] = input.shape.slice(-2);
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const [hOut, wOut] = outputShape.slice(-2);
     adaptiveAvgPool2dBackward(gradOutput.data, planes, hOut, wOut, gx.data, h, w);
     return gx;

@@ -1,7 +1,8 @@
 /** Residual: a skip connection around a module, y = x + fn(x). */
 
 import { Module } from "./module.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
 import { addForward } from "../tensor/kernels/mod.ts";
 import { checkGradOutput, formatChildren, noForwardError } from "./_common.ts";
@@ -28,6 +29,7 @@ export class Residual extends Module {
   /** The residual branch. */
   readonly fn: Module;
   #shape: readonly number[] | null = null;
+  readonly #buffers = new BufferCache();
 
   /** @param fn a module whose output has its input's shape */
   constructor(fn: Module) {
@@ -47,7 +49,7 @@ export class Residual extends Module {
           `y = x + fn(x) needs the same shape`,
       );
     }
-    const y = Tensor.zeros(input.shape);
+    const y = this.#buffers.tensor("output", input.shape, this.training, input.data);
     addForward(input.data, branch.data, y.data);
     this.#shape = input.shape;
     return y;
@@ -58,7 +60,7 @@ export class Residual extends Module {
     if (this.#shape === null) throw noForwardError("Residual");
     checkGradOutput("Residual", gradOutput, this.#shape);
     const branch = this.fn.backward(gradOutput);
-    const gx = Tensor.zeros(this.#shape);
+    const gx = this.#buffers.tensor("gradInput", this.#shape, this.training, gradOutput.data);
     addForward(gradOutput.data, branch.data, gx.data);
     return gx;
   }

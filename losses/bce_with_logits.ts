@@ -1,6 +1,7 @@
 /** BCEWithLogitsLoss: sigmoid + binary cross-entropy in one numerically stable step. */
 
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape, sizeOf } from "../tensor/shape.ts";
 import {
   bceWithLogitsBackward,
@@ -63,6 +64,8 @@ export class BCEWithLogitsLoss {
   readonly reduction: Reduction;
   /** Per-element losses of the last forward (the input's shape) when reduction is `"none"`, else null. */
   lastLosses: Tensor | null = null;
+  // dL/dx, reused by the next backward of the same shape.
+  readonly #buffers = new BufferCache();
   #cache: {
     input: Tensor;
     target: Tensor;
@@ -120,7 +123,7 @@ export class BCEWithLogitsLoss {
       input.size,
       where,
     );
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
     bceWithLogitsBackward(input.data, target.data, weight, posWeight, perElement, scale, gx.data);
     return gx;
   }

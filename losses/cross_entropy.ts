@@ -1,6 +1,7 @@
 /** CrossEntropyLoss: log-softmax + negative log-likelihood on logits, with label smoothing. */
 
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
 import {
   type ClassTargets,
@@ -86,6 +87,8 @@ export class CrossEntropyLoss {
   /** Per-sample losses of the last forward [N, d1, ...] when reduction is `"none"`, else null. */
   lastLosses: Tensor | null = null;
   #logp: Float32Array = new Float32Array(0);
+  // dL/dx, reused by the next backward of the same shape.
+  readonly #buffers = new BufferCache();
   #cache: {
     input: Tensor;
     target: ClassTargets | Tensor;
@@ -193,7 +196,7 @@ export class CrossEntropyLoss {
       denominator,
       where,
     );
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
     const weight = this.weight?.data ?? null;
     const eps = this.labelSmoothing;
     if (target instanceof Tensor) {

@@ -1,6 +1,7 @@
 /** MSELoss: mean squared error between a prediction and a target tensor. */
 
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
 import { mseBackward, mseForward } from "../tensor/kernels/pointwise_loss.ts";
 import {
@@ -44,6 +45,8 @@ export class MSELoss {
   readonly reduction: Reduction;
   /** Per-element losses of the last forward (the input's shape) when reduction is `"none"`, else null. */
   lastLosses: Tensor | null = null;
+  // dL/dx, reused by the next backward of the same shape.
+  readonly #buffers = new BufferCache();
   #cache: { input: Tensor; target: Tensor } | null = null;
 
   constructor(options: MSELossOptions = {}) {
@@ -85,7 +88,7 @@ export class MSELoss {
       input.size,
       where,
     );
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
     mseBackward(input.data, target.data, perElement, scale, gx.data);
     return gx;
   }

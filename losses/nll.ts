@@ -1,6 +1,7 @@
 /** NLLLoss: negative log-likelihood of class indices given log-probabilities. */
 
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape } from "../tensor/shape.ts";
 import {
   type ClassTargets,
@@ -70,6 +71,8 @@ export class NLLLoss {
   readonly reduction: Reduction;
   /** Per-sample losses of the last forward [N, d1, ...] when reduction is `"none"`, else null. */
   lastLosses: Tensor | null = null;
+  // dL/dx, reused by the next backward of the same shape.
+  readonly #buffers = new BufferCache();
   #cache: { input: Tensor; target: ClassTargets; layout: ClassLayout; weightSum: number } | null =
     null;
 
@@ -130,7 +133,7 @@ export class NLLLoss {
       weightSum,
       where,
     );
-    const gx = Tensor.zeros(input.shape);
+    const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
     const weight = this.weight?.data ?? null;
     nllBackward(target, weight, this.ignoreIndex, perElement, scale, gx.data, n, c, inner);
     return gx;

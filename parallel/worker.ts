@@ -10,6 +10,7 @@
 
 import * as Comlink from "comlink";
 import type { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { manualSeed, type Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import { type AnyUpdateRule, optimizerRules } from "../optim/rules.ts";
@@ -66,6 +67,8 @@ interface State {
   lo: number;
   hi: number;
   rng: Rng;
+  /** The training batch's x and labels, reused from step to step. */
+  batchBuffers: BufferCache;
   evalBatchSize: number;
   splits: Partial<Record<"train" | "test", BatchSource>>;
 }
@@ -111,6 +114,7 @@ const api: WorkerHandlers = {
       lo,
       hi,
       rng: rng.fork(1),
+      batchBuffers: new BufferCache(),
       evalBatchSize: init.evalBatchSize,
       splits: {},
     };
@@ -180,7 +184,7 @@ function trainStep(st: State, request: StepRequest, step: number): StepReply {
     if (data === undefined) {
       throw new Error(`Cannot run a step: no "train" data in worker ${st.index}`);
     }
-    const { x, labels } = gatherBatch(data, indices, true, st.rng);
+    const { x, labels } = gatherBatch(data, indices, true, st.rng, st.batchBuffers);
     st.model.train();
     const output = st.model.forward(x);
     const value = st.loss.forward(output, lossTarget(st.classTargets, labels, output));

@@ -1,6 +1,7 @@
 /** Tensors, parameters, shapes, seeded randomness, initializers and the kernels. */
 
 export * from "./tensor.ts";
+export * from "./buffers.ts";
 export * from "./parameter.ts";
 export * from "./shape.ts";
 export * from "./rng.ts";

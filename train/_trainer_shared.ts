@@ -7,6 +7,7 @@
  */
 
 import { Tensor } from "../tensor/tensor.ts";
+import type { BufferCache } from "../tensor/buffers.ts";
 import type { Rng } from "../tensor/rng.ts";
 import { Module } from "../layers/module.ts";
 import { buildModel, type ModelSpec } from "../layers/spec.ts";
@@ -157,18 +158,22 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
 
 /**
  * Rows `indices` as float32 `x` `[B, ...sample]` — augmented (training only), then
- * converted and normalized, both drawing from `rng` — and their labels `[B]`.
+ * converted and normalized, both drawing from `rng` — and their labels `[B]`. With
+ * `buffers` (a trainer's own), x (before augmentation) and labels are written into the
+ * buffers of the previous call of the same batch size instead of new ones.
  */
 export function gatherBatch(
   source: BatchSource,
   indices: Int32Array,
   training: boolean,
   rng: Rng,
+  buffers?: BufferCache,
 ): { x: Tensor; labels: Int32Array } {
   const { rows, sample, count: n } = source;
   const size = sample.reduce((a, b) => a * b, 1);
-  const buffer = new Float32Array(indices.length * size);
-  const labels = new Int32Array(indices.length);
+  const reuse = buffers !== undefined;
+  const buffer = buffers?.floats("x", indices.length * size, reuse) ?? new Float32Array(indices.length * size);
+  const labels = buffers?.ints("labels", indices.length, reuse) ?? new Int32Array(indices.length);
   for (let b = 0; b < indices.length; b++) {
     const row = indices[b];
     if (!(row >= 0 && row < n)) {

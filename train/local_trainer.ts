@@ -8,6 +8,7 @@
  */
 
 import type { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { manualSeed, Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import {
@@ -73,6 +74,8 @@ export class LocalTrainer implements Trainer {
   readonly loss: Loss;
   readonly optimizer: Optimizer<BaseHyperparameters>;
   readonly #rng: Rng;
+  // The training batch's x and labels, reused from step to step.
+  readonly #batchBuffers = new BufferCache();
   readonly #evalBatchSize: number;
   readonly #classTargets: boolean;
   #splits: Partial<Record<"train" | "test", BatchSource>> = {};
@@ -113,7 +116,7 @@ export class LocalTrainer implements Trainer {
   async step(indices: Int32Array): Promise<StepResult> {
     this.#check("step");
     const split = this.#split("train", "step");
-    const { x, labels } = gatherBatch(split, indices, true, this.#rng);
+    const { x, labels } = gatherBatch(split, indices, true, this.#rng, this.#batchBuffers);
     this.model.train();
     this.optimizer.zeroGrad();
     const output = this.model.forward(x);

@@ -18,6 +18,21 @@ export interface ActivationRow {
   f(x: number, a: number, b: number): number;
   /** dy/dx at x, where y = f(x; a, b). */
   df(x: number, y: number, a: number, b: number): number;
+  /**
+   * The same as `f` over y[lo:hi] as a loop of its own, for the rows every CNN runs on
+   * millions of elements: a call through `f` from the loop shared by all rows is not
+   * inlined, and the loop can be written without branches.
+   */
+  forwardLoop?(x: Float32Array, y: Float32Array, a: number, b: number, lo: number, hi: number): void;
+  /** The same as `df` times gy over gx[lo:hi], written out (see `forwardLoop`). */
+  backwardLoop?(
+    x: Float32Array,
+    gy: Float32Array,
+    gx: Float32Array,
+    a: number,
+    lo: number,
+    hi: number,
+  ): void;
 }
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -29,7 +44,8 @@ const GELU_TANH_C = 0.044715;
  * The activation table. Each row is the formula PyTorch documents; a layer class
  * (`ReLU`, `GELU`...) is a row plus its hyper-parameters.
  *
- * - relu: max(0, x); f' = 1 if x > 0 else 0 (PyTorch's subgradient at 0 is 0)
+ * - relu: max(0, x) (NaN stays NaN, as PyTorch); f' = 1 if x > 0 else 0 (PyTorch's subgradient
+ *   at 0 is 0); dL/dx is dL/dy where x > 0 and exactly 0 elsewhere, even where dL/dy is NaN or ∞
  * - leakyRelu (a = negative slope): x if x > 0 else a·x; f' = 1 if x > 0 else a
  * - elu (a = alpha): x if x > 0 else a·(eˣ − 1); f' = 1 if x > 0 else a·eˣ
  * - gelu: x·Φ(x) with Φ the standard normal CDF; f' = Φ(x) + x·φ(x)
@@ -41,8 +57,23 @@ const GELU_TANH_C = 0.044715;
  */
 export const ACTIVATIONS = {
   relu: {
-    f: (x) => (x > 0 ? x : 0),
+    f: (x) => (x + Math.abs(x)) * 0.5,
     df: (x) => (x > 0 ? 1 : 0),
+    // Branch-free: with inputs of random sign, a branch per element mispredicts half the
+    // time and costs ~10× the arithmetic. (x + |x|)·0.5 is exactly x for x > 0 (2x is
+    // exact in float64), 0 for x ≤ 0, NaN for NaN.
+    forwardLoop(x, y, _a, _b, lo, hi) {
+      for (let i = lo; i < hi; i++) {
+        const v = x[i];
+        y[i] = (v + Math.abs(v)) * 0.5;
+      }
+    },
+    // On the bits: x > 0 exactly when x's int32 bits are > 0 (+0 is 0, −0 and negatives
+    // have the sign bit set), then gx is gy's bits or 0.
+    backwardLoop(x, gy, gx, _a, lo, hi) {
+      const xBits = bits(x), gyBits = bits(gy), gxBits = bits(gx);
+      for (let i = lo; i < hi; i++) gxBits[i] = gyBits[i] & -(xBits[i] > 0);
+    },
   },
   leakyRelu: {
     f: (x, a) => (x > 0 ? x : a * x),
@@ -96,6 +127,7 @@ export function activationForward(
   lo = 0,
   hi = x.length,
 ): void {
+  if (row.forwardLoop !== undefined) return row.forwardLoop(x, y, a, b, lo, hi);
   const f = row.f;
   for (let i = lo; i < hi; i++) y[i] = f(x[i], a, b);
 }
@@ -120,6 +152,7 @@ export function activationBackward(
   lo = 0,
   hi = x.length,
 ): void {
+  if (row.backwardLoop !== undefined) return row.backwardLoop(x, gy, gx, a, lo, hi);
   const df = row.df;
   for (let i = lo; i < hi; i++) gx[i] = gy[i] * df(x[i], y[i], a, b);
 }
@@ -252,4 +285,9 @@ function sigmoid(x: number): number {
 // log(1 + eᶻ) without overflow for large z.
 function softplusUnit(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/** The int32 view of a float32 array's bits (same memory). */
+function bits(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
 }

@@ -1,0 +1,145 @@
+/**
+ * Where one training step's time goes, layer by layer, and how much memory steps allocate:
+ * for each workload of bench/compare.ts (mlp, lenet, cifar) on one thread, the best-of
+ * time of every layer's forward and backward, the loss and the SGD-momentum update, as a
+ * markdown table; then `--steps` whole steps with the largest rise of the heap and of
+ * the ArrayBuffer bytes in use, which stays ≈ 0 when steps reuse their buffers.
+ *
+ *   deno run -A --v8-flags=--expose-gc bench/step_profile.ts [--only lenet] [--steps 1000]
+ *   bun bench/step_profile.ts ...
+ */
+
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { Tensor } from "../tensor/tensor.ts";
+import { Rng } from "../tensor/rng.ts";
+import { manualSeed } from "../tensor/rng.ts";
+import { buildModel } from "../layers/spec.ts";
+import { CrossEntropyLoss } from "../losses/mod.ts";
+import { SGD } from "../optim/mod.ts";
+import { simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
+import { commandLine, runtimeName } from "./_runtime.ts";
+import { COMPARE_WORKLOADS } from "./_workloads.ts";
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string", default: "" },
+    steps: { type: "string", default: "1000" },
+    repeats: { type: "string", default: "30" },
+  },
+});
+const steps = Number(values.steps);
+const repeats = Number(values.repeats);
+const only = values.only === "" ? null : values.only.split(",");
+
+console.log(`# One training step, layer by layer — ${runtimeName()}, one thread`);
+console.log(`\`${commandLine()}\`; kernels: ${simdKernels ? `WebAssembly SIMD (${wasmGemmFlavor()})` : "plain TypeScript"}\n`);
+
+for (const workload of COMPARE_WORKLOADS) {
+  if (only !== null && !only.includes(workload.key)) continue;
+  manualSeed(0);
+  const model = buildModel(workload.spec);
+  const layers = [...model];
+  const loss = new CrossEntropyLoss();
+  const optimizer = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const rng = new Rng(0);
+  const x = new Tensor(
+    Float32Array.from({ length: workload.batch * workload.shape.reduce((a, b) => a * b) }, () => rng.normal()),
+    [workload.batch, ...workload.shape],
+  );
+  const labels = Int32Array.from({ length: workload.batch }, () => rng.randint(10));
+
+  const forwardMs = new Array(layers.length).fill(Infinity);
+  const backwardMs = new Array(layers.length).fill(Infinity);
+  let lossMs = Infinity, optimizerMs = Infinity, stepMs = Infinity;
+  const outputs: Tensor[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const stepStart = performance.now();
+    let h = x;
+    layers.forEach((layer, i) => {
+      const t = performance.now();
+      h = layer.forward(h);
+      forwardMs[i] = Math.min(forwardMs[i], performance.now() - t);
+      outputs[i] = h;
+    });
+    let t = performance.now();
+    loss.forward(h, labels);
+    let g = loss.backward();
+    lossMs = Math.min(lossMs, performance.now() - t);
+    for (let i = layers.length - 1; i >= 0; i--) {
+      t = performance.now();
+      g = layers[i].backward(g);
+      backwardMs[i] = Math.min(backwardMs[i], performance.now() - t);
+    }
+    t = performance.now();
+    optimizer.step();
+    optimizer.zeroGrad();
+    optimizerMs = Math.min(optimizerMs, performance.now() - t);
+    stepMs = Math.min(stepMs, performance.now() - stepStart);
+  }
+
+  const total = forwardMs.reduce((a, b) => a + b) + backwardMs.reduce((a, b) => a + b) + lossMs +
+    optimizerMs;
+  console.log(`## ${workload.name}, batch ${workload.batch}`);
+  console.log(`best step ${stepMs.toFixed(3)} ms = ${(workload.batch / stepMs * 1000).toFixed(0)} samples/s\n`);
+  console.log("| layer | output | forward ms | backward ms | share |");
+  console.log("|---|---|---:|---:|---:|");
+  layers.forEach((layer, i) => {
+    const share = (100 * (forwardMs[i] + backwardMs[i]) / total).toFixed(1);
+    console.log(
+      `| ${i} ${layer} | [${outputs[i].shape.join(", ")}] | ${forwardMs[i].toFixed(3)} | ${backwardMs[i].toFixed(3)} | ${share}% |`,
+    );
+  });
+  console.log(`| loss (forward + backward) | | ${lossMs.toFixed(3)} | | ${(100 * lossMs / total).toFixed(1)}% |`);
+  console.log(
+    `| SGD step + zeroGrad | | ${optimizerMs.toFixed(3)} | | ${(100 * optimizerMs / total).toFixed(1)}% |\n`,
+  );
+
+  const growth = measureGrowth(() => {
+    let h = x;
+    for (const layer of layers) h = layer.forward(h);
+    loss.forward(h, labels);
+    let g = loss.backward();
+    for (let i = layers.length - 1; i >= 0; i--) g = layers[i].backward(g);
+    optimizer.step();
+    optimizer.zeroGrad();
+  }, steps);
+  console.log(
+    `memory over ${steps} steps, largest rise after any step: JS heap ${growth.heap}, external ` +
+      `(ArrayBuffers) ${growth.buffers}; after a full collection: ${growth.heapAfterGc}, ${growth.buffersAfterGc}\n`,
+  );
+}
+
+/**
+ * Memory growth over `n` calls of `step`, as "+1.20 MB" strings: the largest rise of the JS
+ * heap and of external memory (where both runtimes count ArrayBuffers) seen after any step,
+ * with no collection forced in between (a step that allocates its buffers shows them here
+ * even when a collection frees them later), and what is left after a full collection.
+ */
+function measureGrowth(step: () => void, n: number) {
+  collect();
+  const before = process.memoryUsage();
+  let heap = 0, buffers = 0;
+  for (let i = 0; i < n; i++) {
+    step();
+    const now = process.memoryUsage();
+    heap = Math.max(heap, now.heapUsed - before.heapUsed);
+    buffers = Math.max(buffers, now.external - before.external);
+  }
+  collect();
+  const collected = process.memoryUsage();
+  const mb = (bytes: number) => `${bytes >= 0 ? "+" : ""}${(bytes / 1e6).toFixed(2)} MB`;
+  return {
+    heap: mb(heap),
+    buffers: mb(buffers),
+    heapAfterGc: mb(collected.heapUsed - before.heapUsed),
+    buffersAfterGc: mb(collected.external - before.external),
+  };
+}
+
+/** A full collection where the runtime offers one (Bun.gc, or gc() under --expose-gc). */
+function collect(): void {
+  const g = globalThis as { Bun?: { gc(sync: boolean): void }; gc?: () => void };
+  if (g.Bun) g.Bun.gc(true);
+  else if (g.gc) g.gc();
+}
