@@ -152,7 +152,7 @@ for (const [name, hp, make] of contenders) {
     const [x, y] = slice(train, idx);
     optimizer.zeroGrad();
     criterion.forward(model.forward(x), y);
-    model.backward(criterion.backward());
+    model.backwardParameters(criterion.backward());
     optimizer.step();
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -50,7 +50,8 @@ for (const workload of COMPARE_WORKLOADS) {
   const labels = Int32Array.from({ length: workload.batch }, () => rng.randint(10));
 
   const forwardMs = new Array(layers.length).fill(Infinity);
-  const backwardMs = new Array(layers.length).fill(Infinity);
+  const firstWithParameters = layers.findIndex((layer) => layer.parameters().length > 0);
+  const backwardMs = layers.map((_, i) => (i < firstWithParameters ? 0 : Infinity));
   let lossMs = Infinity, optimizerMs = Infinity, stepMs = Infinity;
   const outputs: Tensor[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -66,9 +67,11 @@ for (const workload of COMPARE_WORKLOADS) {
     loss.forward(h, labels);
     let g = loss.backward();
     lossMs = Math.min(lossMs, performance.now() - t);
-    for (let i = layers.length - 1; i >= 0; i--) {
+    for (let i = layers.length - 1; i >= firstWithParameters; i--) {
       t = performance.now();
-      g = layers[i].backward(g);
+      // As the trainers (Sequential.backwardParameters): no dL/dx into the layers before the first with parameters.
+      if (i === firstWithParameters) layers[i].backwardParameters(g);
+      else g = layers[i].backward(g);
       backwardMs[i] = Math.min(backwardMs[i], performance.now() - t);
     }
     t = performance.now();
@@ -99,8 +102,7 @@ for (const workload of COMPARE_WORKLOADS) {
     let h = x;
     for (const layer of layers) h = layer.forward(h);
     loss.forward(h, labels);
-    let g = loss.backward();
-    for (let i = layers.length - 1; i >= 0; i--) g = layers[i].backward(g);
+    model.backwardParameters(loss.backward());
     optimizer.step();
     optimizer.zeroGrad();
   }, steps);

@@ -195,13 +195,9 @@ export class Conv2d extends Module {
 
   /** Accumulates dL/dweight and dL/dbias; returns dL/dx. */
   backward(gradOutput: Tensor): Tensor {
-    if (this.#cache === null) throw noForwardError("Conv2d");
-    const { input, g, padded, outputShape } = this.#cache;
-    checkGradOutput("Conv2d", gradOutput, outputShape);
+    const { input, g, padded } = this.#parameterGradients(gradOutput);
     const workspace = this.#scratch(g);
     const gy = gradOutput.data;
-    const [gw, gb] = [this.weight.grad.data, this.bias?.grad.data ?? null];
-    conv2dBackwardWeight(g, padded, gy, gw, gb, workspace);
     const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gy);
     if (padded === input.data) {
       conv2dBackwardInput(g, gy, this.weight.data.data, gx.data, workspace);
@@ -213,6 +209,21 @@ export class Conv2d extends Module {
       pad2dBackward(gPadded, g.n * g.cIn, g.h, g.w, 0, 0, gx.data, h, w);
     }
     return gx;
+  }
+
+  /** Accumulates dL/dweight and dL/dbias only. */
+  override backwardParameters(gradOutput: Tensor): void {
+    this.#parameterGradients(gradOutput);
+  }
+
+  // Accumulates dL/dweight and dL/dbias; returns the forward's cache.
+  #parameterGradients(gradOutput: Tensor): { input: Tensor; g: Conv2dGeometry; padded: Float32Array } {
+    if (this.#cache === null) throw noForwardError("Conv2d");
+    const { input, g, padded, outputShape } = this.#cache;
+    checkGradOutput("Conv2d", gradOutput, outputShape);
+    const [gw, gb] = [this.weight.grad.data, this.bias?.grad.data ?? null];
+    conv2dBackwardWeight(g, padded, gradOutput.data, gw, gb, this.#scratch(g));
+    return { input, g, padded };
   }
 
   /** `weight`, then `bias`. */

@@ -100,18 +100,30 @@ export class Linear extends Module {
 
   /** Accumulates dL/dW = gyᵀ·x and dL/db = Σ gy; returns dL/dx = gy·W. */
   backward(gradOutput: Tensor): Tensor {
+    const { input, rows } = this.#parameterGradients(gradOutput);
+    const { inFeatures: k, outFeatures: n } = this;
+    const gy = gradOutput.data;
+    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gy);
+    // gx [rows, k] = gy [rows, n] · W [n, k]
+    gemm(false, false, rows, k, n, 1, gy, 0, n, this.weight.data.data, 0, k, 0, gx.data, 0, k);
+    return gx;
+  }
+
+  /** Accumulates dL/dW and dL/db only. */
+  override backwardParameters(gradOutput: Tensor): void {
+    this.#parameterGradients(gradOutput);
+  }
+
+  // gW [n, k] += gyᵀ [n, rows] · x [rows, k]; gb += Σ_rows gy. Returns the forward's cache.
+  #parameterGradients(gradOutput: Tensor): { input: Tensor; rows: number } {
     if (this.#cache === null) throw noForwardError("Linear");
     const { input, rows, outputShape } = this.#cache;
     checkGradOutput("Linear", gradOutput, outputShape);
     const { inFeatures: k, outFeatures: n } = this;
     const [gy, x] = [gradOutput.data, input.data];
-    // gW [n, k] += gyᵀ [n, rows] · x [rows, k]
     gemm(true, false, n, k, rows, 1, gy, 0, n, x, 0, k, 1, this.weight.grad.data, 0, k);
     if (this.bias !== null) biasAddBackward(gy, this.bias.grad.data, rows, n, 1);
-    const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gy);
-    // gx [rows, k] = gy [rows, n] · W [n, k]
-    gemm(false, false, rows, k, n, 1, gy, 0, n, this.weight.data.data, 0, k, 0, gx.data, 0, k);
-    return gx;
+    return { input, rows };
   }
 
   /** `weight`, then `bias`. */

@@ -36,6 +36,16 @@ export abstract class Module {
   /** Given dL/d(output) of the last `forward`, accumulates parameter gradients and returns dL/d(input). */
   abstract backward(gradOutput: Tensor): Tensor;
 
+  /**
+   * Accumulates the parameter gradients exactly as `backward` does, for a caller that needs no
+   * dL/d(input) — the trainers, whose input is data (in PyTorch, an input that does not require
+   * grad). By default it runs `backward` and drops the result; Linear and Conv2d skip their
+   * dL/dx product, and Sequential stops at its first module with parameters.
+   */
+  backwardParameters(gradOutput: Tensor): void {
+    this.backward(gradOutput);
+  }
+
   /** This module's own parameters (not its children's), in registration order. */
   ownParameters(): [string, Parameter][] {
     return [];

@@ -65,6 +65,13 @@ export class Residual extends Module {
     return gx;
   }
 
+  /** fn's parameter gradients only (the skip path has none). */
+  override backwardParameters(gradOutput: Tensor): void {
+    if (this.#shape === null) throw noForwardError("Residual");
+    checkGradOutput("Residual", gradOutput, this.#shape);
+    this.fn.backwardParameters(gradOutput);
+  }
+
   /** `[["fn", fn]]`. */
   override children(): [string, Module][] {
     return [["fn", this.fn]];

@@ -75,6 +75,18 @@ export class Sequential extends Module {
     return g;
   }
 
+  /**
+   * Parameter gradients only: backward through the modules in reverse order down to the first
+   * one with parameters, which gets `backwardParameters`; the modules before it need no gradient.
+   */
+  override backwardParameters(gradOutput: Tensor): void {
+    const first = this.#modules.findIndex((m) => m.parameters().length > 0);
+    if (first === -1) return;
+    let g = gradOutput;
+    for (let i = this.#modules.length - 1; i > first; i--) g = this.#modules[i].backward(g);
+    this.#modules[first].backwardParameters(g);
+  }
+
   /** `["0", m0], ["1", m1], …`. */
   override children(): [string, Module][] {
     return this.#modules.map((m, i) => [String(i), m]);

@@ -196,7 +196,7 @@ function trainStep(st: State, request: StepRequest, step: number): StepReply {
     if (finite) {
       const grad = st.loss.backward();
       if (scale !== 1) { for (let i = 0; i < grad.data.length; i++) grad.data[i] *= scale; }
-      st.model.backward(grad);
+      st.model.backwardParameters(grad);
     }
   }
   Atomics.store(st.control, nonFiniteFlag(st.workers, st.index), finite ? 0 : 1);

@@ -123,7 +123,7 @@ export class LocalTrainer implements Trainer {
     const loss = this.loss.forward(output, lossTarget(this.#classTargets, labels, output));
     // A non-finite loss leaves the weights as they were; the caller reports it.
     if (Number.isFinite(loss)) {
-      this.model.backward(this.loss.backward());
+      this.model.backwardParameters(this.loss.backward());
       this.optimizer.step();
     }
     return { loss, correct: countCorrect(output, labels, null), count: indices.length };
