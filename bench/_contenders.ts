@@ -16,7 +16,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import convnetjs from "convnetjs";
 import { Rng } from "../tensor/rng.ts";
 import { DataParallel } from "../parallel/data_parallel.ts";
-import type { Trainer, TrainerConfig } from "../train/trainer.ts";
+import type { TrainerConfig } from "../train/trainer.ts";
 import { randomImages } from "./data_parallel_bench.ts";
 import type { TorchBench } from "./_torch.ts";
 import type { CompareWorkload as Workload } from "./_workloads.ts";
@@ -39,7 +39,11 @@ export const SLOW_STEP_S = 5;
 /** See {@linkcode LR}. */
 export const MOMENTUM = 0.9;
 
-/** shardgrad's DataParallel trainer on `workers` workers. */
+/**
+ * shardgrad's DataParallel trainer on `workers` workers, trained as train.ts trains:
+ * `trainSteps()` over chunks of `workload.chunk` batches (one call per chunk, so the workers
+ * synchronize through shared memory rather than one message per batch); `step()` trains one batch.
+ */
 export async function shardgrad(workload: Workload, workers: number): Promise<Contender> {
   const data = randomImages(16 * workload.batch, workload.shape);
   const rng = new Rng(1);
@@ -47,6 +51,7 @@ export async function shardgrad(workload: Workload, workers: number): Promise<Co
     { length: 16 },
     () => rng.permutation(data.shape[0]).slice(0, workload.batch),
   );
+  const chunk = batches.slice(0, workload.chunk);
   const config: TrainerConfig = {
     model: workload.spec,
     loss: { type: "cross_entropy" },
@@ -54,12 +59,20 @@ export async function shardgrad(workload: Workload, workers: number): Promise<Co
     seed: 0,
     workers,
   };
-  const trainer: Trainer = await DataParallel.create(config);
+  const trainer = await DataParallel.create(config);
   await trainer.setData("train", data);
   let i = 0;
   return {
     name: `shardgrad ${workers} worker${workers > 1 ? "s" : ""}`,
     step: async () => void await trainer.step(batches[i++ % batches.length]),
+    round: async (seconds) => {
+      let samples = 0;
+      const start = performance.now();
+      do {
+        for (const result of await trainer.trainSteps(chunk)) samples += result.count;
+      } while (performance.now() - start < seconds * 1000);
+      return samples / ((performance.now() - start) / 1000);
+    },
     close: () => trainer.close(),
   };
 }

@@ -17,6 +17,8 @@ export interface CompareWorkload {
   /** One sample, [C, H, W]. */
   shape: [number, number, number];
   batch: number;
+  /** Batches per `trainSteps()` call of the shardgrad contenders. */
+  chunk: number;
   /** Minimum shardgrad 1 worker ÷ PyTorch 1 thread, and N workers ÷ N threads. */
   target: { one: number; many: number } | null;
 }
@@ -31,6 +33,7 @@ export const COMPARE_WORKLOADS: CompareWorkload[] = [
     spec: PRESETS.mlp.build({ sampleShape: mnist, numClasses: 10 }),
     shape: mnist,
     batch: 64,
+    chunk: 16,
     target: null,
   },
   { ...WORKLOADS[0], key: "lenet", name: "MNIST CNN (lenet)", target: { one: 0.8, many: 1.0 } },

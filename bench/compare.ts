@@ -17,7 +17,8 @@
  * environment alone; without one the PyTorch columns are skipped with a line saying why.
  *
  * A step is forward + loss + backward + optimizer step on random inputs of the real
- * shapes. Each contender is warmed up, then timed in `rounds` rounds of at least
+ * shapes; shardgrad trains as train.ts does, through DataParallel.trainSteps() in chunks
+ * of 16 batches (4 for the CIFAR CNN). Each contender is warmed up, then timed in `rounds` rounds of at least
  * `seconds`, interleaved so a burst of load from other processes hits all of them alike;
  * the best round counts. Measure on an idle machine (see the load averages printed).
  */

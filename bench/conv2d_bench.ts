@@ -5,7 +5,8 @@
  *
  * Backward = conv2dBackwardInput + conv2dBackwardWeight (with bias). GFLOP/s counts
  * 2·N·C_out·hOut·wOut·C_in/groups·kh·kw flops per pass, three passes in all.
- * The naive oracle runs only on the MNIST shapes. Timings are printed, never asserted.
+ * The wasm row (conv2d_wasm.ts, where this runtime has WebAssembly SIMD) is what tensor/kernels
+ * picks there; the naive oracle runs only on the MNIST shapes. Timings are printed, never asserted.
  */
 
 import {
@@ -21,10 +22,24 @@ import {
   conv2dBackwardWeightNaive,
   conv2dForwardNaive,
 } from "../tensor/kernels/conv2d_naive.ts";
+import {
+  conv2dBackwardInputWasm,
+  conv2dBackwardWeightWasm,
+  conv2dForwardWasm,
+} from "../tensor/kernels/wasm/conv2d_wasm.ts";
+import { wasmGemmFlavor } from "../tensor/kernels/wasm/gemm_wasm.ts";
 import { Rng } from "../tensor/rng.ts";
 import { bestMs, commandLine, runtimeName } from "./_runtime.ts";
 
+const flavor = wasmGemmFlavor();
 const versions = [
+  ...(flavor === null ? [] : [{
+    name: `conv2d_wasm.ts (${flavor})`,
+    forward: conv2dForwardWasm,
+    backwardInput: conv2dBackwardInputWasm,
+    backwardWeight: conv2dBackwardWeightWasm,
+    naive: false,
+  }]),
   {
     name: "conv2d (im2col + gemm)",
     forward: conv2dForward,
@@ -108,7 +123,7 @@ for (const { label, input, naive } of shapes) {
     const bwdIn = bestMs(() => v.backwardInput(g, gy, weight, gx, workspace), r);
     const bwdW = bestMs(() => v.backwardWeight(g, x, gy, gw, gb, workspace), r);
     const total = fwd + bwdIn + bwdW;
-    const cells = [fwd, bwdIn, bwdW, total].map((ms) => ms.toFixed(1));
+    const cells = [fwd, bwdIn, bwdW, total].map((ms) => ms.toFixed(2));
     console.log(
       `| ${label} | ${v.name} | ${cells.join(" | ")} | ${(3 * flops / total / 1e6).toFixed(2)} |`,
     );

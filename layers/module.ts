@@ -2,7 +2,6 @@
 
 import type { Parameter } from "../tensor/parameter.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
 
 /** Options of `Module.loadStateDict`. */
@@ -22,7 +21,7 @@ export interface LoadStateDictOptions {
  *
  * Buffers: in training mode the built-in layers write `forward`'s output and `backward`'s
  * dL/dx into buffers they own and reuse at their next call with the same shape (a
- * {@linkcode BufferCache}), so a steady-state training step allocates nothing
+ * `BufferCache`, tensor/buffers.ts), so a steady-state training step allocates nothing
  * proportional to the batch. Such a tensor is valid until that layer's next forward
  * (or backward): `clone()` one to keep it. In eval mode every call returns a new tensor.
  */

@@ -48,6 +48,57 @@ export interface WasmKernelExports {
     cols: number,
     add: number,
   ): void;
+  /** Copies [planes, rows, cols] floats from src to dst with the given row and plane strides (floats). */
+  copyRows(
+    src: number,
+    dst: number,
+    planes: number,
+    rows: number,
+    cols: number,
+    srcRow: number,
+    srcPlane: number,
+    dstRow: number,
+    dstPlane: number,
+  ): void;
+  /** y[s, o, f] = bias[o] + Σ_r w[o, r]·x[s, off_r + f]: stride-1 convolution as shifted taps. */
+  convTaps(
+    x: number,
+    xStride: number,
+    samples: number,
+    offs: number,
+    rows: number,
+    w: number,
+    m: number,
+    y: number,
+    ldy: number,
+    yStride: number,
+    n: number,
+  ): void;
+  /** gw[o·ldw + r] += Σ_s Σ_f gy[s, o, f]·x[s, off_r + f]: the weight gradient of convTaps. */
+  convTapsWeight(
+    gy: number,
+    gyStride: number,
+    ldg: number,
+    m: number,
+    x: number,
+    xStride: number,
+    samples: number,
+    offs: number,
+    rows: number,
+    n: number,
+    gw: number,
+    ldw: number,
+  ): void;
+  /** dst[o] += Σ_s Σ_{f < n} src[s·ss + o·ld + f] for o < planes (the bias gradient). */
+  planeSums(
+    src: number,
+    sampleStride: number,
+    samples: number,
+    planes: number,
+    ld: number,
+    n: number,
+    dst: number,
+  ): void;
   /** maxPool2dForward over `planes` [h, w] planes at x into y (f32) and arg (i32). */
   maxPool(
     x: number,

@@ -1,23 +1,330 @@
 /**
- * conv2d on WebAssembly SIMD: the three functions of conv2d.ts with the im2col matrix, the
- * weights and one sample's activations kept in wasm memory, so every GEMM runs on kernels.wat
- * with no copy of the (largest) im2col matrix.
+ * conv2d on WebAssembly SIMD: the three functions of conv2d.ts computed in kernels.wat.
+ *
+ * Stride-1 convolutions (every CNN layer we benchmark) run on the tap kernels: a block of samples
+ * is copied into zero-padded planes whose rows all share one stride, so tap (c, p, q) of the
+ * kernel is a constant shift of the flattened plane and the convolution is a sum of shifted rows
+ * (convTaps, convTapsWeight) with no im2col matrix and no GEMM packing, which dominate the small
+ * per-sample GEMMs of those layers. Other strides fall back to im2col + gemm per sample.
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
 import { bestInstance, type WasmInstance, WORK, WORK_END } from "./_instance.ts";
 
-/** True when the convolution is a plain matrix product over pixels (1×1, stride 1, no padding). */
-function isPointwise(g: Conv2dGeometry): boolean {
-  return g.kh === 1 && g.kw === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 &&
-    g.padW === 0;
+/**
+ * y = conv2d(x, weight) + bias, exactly as {@linkcode conv2dForward} in conv2d.ts:
+ * y[n, o, i, j] = bias[o] + Σ_{c, p, q} weight[o, c, p, q] ·
+ *   x[n, g·C_in/groups + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW].
+ *
+ * Shapes: x [N, C_in, H, W], weight [C_out, C_in/groups, kh, kw], bias [C_out] or null,
+ * y [N, C_out, hOut, wOut] (overwritten). `workspace` is not used (the scratch lives in wasm
+ * memory); it is accepted so the signature matches conv2d.ts.
+ */
+export function conv2dForwardWasm(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+  _workspace?: Float32Array,
+): void {
+  const instance = wasm("conv2dForwardWasm");
+  if (g.strideH !== 1 || g.strideW !== 1) {
+    forwardIm2col(instance, g, x, weight, bias, y);
+    return;
+  }
+  const { n, cIn, cOut, groups } = g;
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const pad = padded(g.h, g.w, g.padH, g.padW, g.kw, g.dilationW);
+  const flat = g.hOut * pad.w, ldy = roundUp(flat, 32);
+  const s = blockSamples(n, cIn * (hwIn + pad.plane) + cOut * (ldy + hw));
+  const taps = tapOffsets(cInG, g.kh, g.kw, pad.plane, g.dilationH * pad.w, g.dilationW);
+  const wBlocks = packedSize(cOutG, taps.length);
+  // [tap offsets | packed weights per group | x block | padded x block | flat y block | y block]
+  const { heap, at: [offsAt, wAt, xAt, xpAt, yfAt, yAt] } = regions(
+    instance,
+    taps.length,
+    groups * wBlocks,
+    s * cIn * hwIn,
+    s * cIn * pad.plane + pad.slack,
+    s * cOut * ldy,
+    s * cOut * hw,
+  );
+  new Int32Array(heap.buffer, offsAt * 4, taps.length).set(taps);
+  for (let gi = 0; gi < groups; gi++) {
+    packTaps(heap, wAt + gi * wBlocks, cOutG, taps.length, bias, gi * cOutG, (o, r) => {
+      return r < rows ? weight[(gi * cOutG + o) * rows + r] : 0;
+    });
+  }
+  heap.fill(0, xpAt, xpAt + s * cIn * pad.plane + pad.slack);
+  const e = instance.exports;
+  for (let s0 = 0; s0 < n; s0 += s) {
+    const count = Math.min(s, n - s0);
+    heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
+    const xInterior = xpAt + g.padH * pad.w + g.padW;
+    e.copyRows(xAt * 4, xInterior * 4, count * cIn, g.h, g.w, g.w, hwIn, pad.w, pad.plane);
+    for (let gi = 0; gi < groups; gi++) {
+      e.convTaps(
+        (xpAt + gi * cInG * pad.plane) * 4,
+        cIn * pad.plane,
+        count,
+        offsAt * 4,
+        taps.length,
+        (wAt + gi * wBlocks) * 4,
+        cOutG,
+        (yfAt + gi * cOutG * ldy) * 4,
+        ldy,
+        cOut * ldy,
+        flat,
+      );
+    }
+    e.copyRows(yfAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, pad.w, ldy, g.wOut, hw);
+    y.set(heap.subarray(yAt, yAt + count * cOut * hw), s0 * cOut * hw);
+  }
+}
+
+/**
+ * gx = dL/dx of {@linkcode conv2dForwardWasm} given gy = dL/dy, as conv2dBackwardInput in
+ * conv2d.ts: gx[n, g·C_in/groups + c, Y, X] =
+ *   Σ_{o, p, q} weight[g·C_out/groups + o, c, p, q] · gy[n, o, Y + padH − p·dh, X + padW − q·dw]
+ * (stride 1; terms outside gy are 0). That is a stride-1 forward convolution of gy zero-padded by
+ * (k − 1)·d − pad with the kernel flipped and its two channel axes swapped, so it runs on
+ * convTaps too; other strides (or pad > (k − 1)·d) use weightᵀ·gy then col2im per sample.
+ *
+ * Shapes: gy [N, C_out, hOut, wOut], weight [C_out, C_in/groups, kh, kw],
+ * gx [N, C_in, H, W] (OVERWRITTEN). `workspace` is not used.
+ */
+export function conv2dBackwardInputWasm(
+  g: Conv2dGeometry,
+  gy: Float32Array,
+  weight: Float32Array,
+  gx: Float32Array,
+  _workspace?: Float32Array,
+): void {
+  const instance = wasm("conv2dBackwardInputWasm");
+  const padH = (g.kh - 1) * g.dilationH - g.padH, padW = (g.kw - 1) * g.dilationW - g.padW;
+  // With C_in/groups not a multiple of 4 (a network's RGB or grayscale input layer) the taps
+  // pass wastes tile rows or re-reads gy per channel and im2col + gemm measured as fast or faster.
+  const tapsPay = (g.cIn / g.groups) % 4 === 0;
+  if (g.strideH !== 1 || g.strideW !== 1 || padH < 0 || padW < 0 || !tapsPay) {
+    backwardInputIm2col(instance, g, gy, weight, gx);
+    return;
+  }
+  const { n, cIn, cOut, groups, kh, kw } = g;
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const pad = padded(g.hOut, g.wOut, padH, padW, kw, g.dilationW);
+  const flat = g.h * pad.w, ldx = roundUp(flat, 32);
+  const s = blockSamples(n, cOut * (hw + pad.plane) + cIn * (ldx + hwIn));
+  const taps = tapOffsets(cOutG, kh, kw, pad.plane, g.dilationH * pad.w, g.dilationW);
+  const wBlocks = packedSize(cInG, taps.length);
+  // [tap offsets | flipped weights per group | gy block | padded gy block | flat gx | gx block]
+  const { heap, at: [offsAt, wAt, gyAt, gpAt, xfAt, gxAt] } = regions(
+    instance,
+    taps.length,
+    groups * wBlocks,
+    s * cOut * hw,
+    s * cOut * pad.plane + pad.slack,
+    s * cIn * ldx,
+    s * cIn * hwIn,
+  );
+  new Int32Array(heap.buffer, offsAt * 4, taps.length).set(taps);
+  const khw = kh * kw;
+  for (let gi = 0; gi < groups; gi++) {
+    // tap r = (o·kh + p')·kw + q' of input channel c: weight[o, c, kh − 1 − p', kw − 1 − q']
+    packTaps(heap, wAt + gi * wBlocks, cInG, taps.length, null, 0, (c, r) => {
+      if (r >= cOutG * khw) return 0;
+      const o = Math.floor(r / khw), flip = khw - 1 - (r - o * khw);
+      return weight[(gi * cOutG + o) * rows + c * khw + flip];
+    });
+  }
+  heap.fill(0, gpAt, gpAt + s * cOut * pad.plane + pad.slack);
+  const e = instance.exports;
+  for (let s0 = 0; s0 < n; s0 += s) {
+    const count = Math.min(s, n - s0);
+    heap.set(gy.subarray(s0 * cOut * hw, (s0 + count) * cOut * hw), gyAt);
+    const gInterior = gpAt + padH * pad.w + padW;
+    e.copyRows(gyAt * 4, gInterior * 4, count * cOut, g.hOut, g.wOut, g.wOut, hw, pad.w, pad.plane);
+    for (let gi = 0; gi < groups; gi++) {
+      e.convTaps(
+        (gpAt + gi * cOutG * pad.plane) * 4,
+        cOut * pad.plane,
+        count,
+        offsAt * 4,
+        taps.length,
+        (wAt + gi * wBlocks) * 4,
+        cInG,
+        (xfAt + gi * cInG * ldx) * 4,
+        ldx,
+        cIn * ldx,
+        flat,
+      );
+    }
+    e.copyRows(xfAt * 4, gxAt * 4, count * cIn, g.h, g.w, pad.w, ldx, g.w, hwIn);
+    gx.set(heap.subarray(gxAt, gxAt + count * cIn * hwIn), s0 * cIn * hwIn);
+  }
+}
+
+/**
+ * Weight and bias gradients of {@linkcode conv2dForwardWasm}, ACCUMULATED (+=) into gw and gb,
+ * as conv2dBackwardWeight in conv2d.ts:
+ * gw[g·C_out/groups + o, c, p, q] += Σ_{n, i, j} gy[n, g·C_out/groups + o, i, j] ·
+ *   x[n, g·C_in/groups + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW],
+ * gb[o] += Σ_{n, i, j} gy[n, o, i, j]. Stride 1 runs on convTapsWeight and planeSums over blocks
+ * of samples; other strides on gy·colsᵀ per sample.
+ *
+ * Shapes: x [N, C_in, H, W], gy [N, C_out, hOut, wOut], gw [C_out, C_in/groups, kh, kw],
+ * gb [C_out] or null. `workspace` is not used.
+ */
+export function conv2dBackwardWeightWasm(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  gy: Float32Array,
+  gw: Float32Array,
+  gb: Float32Array | null,
+  _workspace?: Float32Array,
+): void {
+  const instance = wasm("conv2dBackwardWeightWasm");
+  if (g.strideH !== 1 || g.strideW !== 1) {
+    backwardWeightIm2col(instance, g, x, gy, gw, gb);
+    return;
+  }
+  const { n, cIn, cOut, groups } = g;
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const pad = padded(g.h, g.w, g.padH, g.padW, g.kw, g.dilationW);
+  // gy planes in the padded row stride, zero past wOut and up to a multiple of 4 floats
+  const ldg = roundUp(g.hOut * pad.w, 4);
+  const s = blockSamples(n, cIn * (hwIn + pad.plane) + cOut * (hw + ldg));
+  const taps = tapOffsets(cInG, g.kh, g.kw, pad.plane, g.dilationH * pad.w, g.dilationW);
+  // [tap offsets | gw | gb sums | x block | padded x block | gy block | padded gy block (+3
+  //  planes convTapsWeight reads past the last channel)]
+  const { heap, at: [offsAt, gwAt, gbAt, xAt, xpAt, gyAt, gpAt] } = regions(
+    instance,
+    taps.length,
+    cOut * rows,
+    cOut,
+    s * cIn * hwIn,
+    s * cIn * pad.plane + pad.slack,
+    s * cOut * hw,
+    (s * cOut + 3) * ldg,
+  );
+  new Int32Array(heap.buffer, offsAt * 4, taps.length).set(taps);
+  heap.set(gw.subarray(0, cOut * rows), gwAt);
+  heap.fill(0, gbAt, gbAt + cOut);
+  heap.fill(0, xpAt, xpAt + s * cIn * pad.plane + pad.slack);
+  heap.fill(0, gpAt, gpAt + (s * cOut + 3) * ldg);
+  const e = instance.exports;
+  for (let s0 = 0; s0 < n; s0 += s) {
+    const count = Math.min(s, n - s0);
+    heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
+    const xInterior = xpAt + g.padH * pad.w + g.padW;
+    e.copyRows(xAt * 4, xInterior * 4, count * cIn, g.h, g.w, g.w, hwIn, pad.w, pad.plane);
+    heap.set(gy.subarray(s0 * cOut * hw, (s0 + count) * cOut * hw), gyAt);
+    e.copyRows(gyAt * 4, gpAt * 4, count * cOut, g.hOut, g.wOut, g.wOut, hw, pad.w, ldg);
+    for (let gi = 0; gi < groups; gi++) {
+      e.convTapsWeight(
+        (gpAt + gi * cOutG * ldg) * 4,
+        cOut * ldg,
+        ldg,
+        cOutG,
+        (xpAt + gi * cInG * pad.plane) * 4,
+        cIn * pad.plane,
+        count,
+        offsAt * 4,
+        rows,
+        ldg,
+        (gwAt + gi * cOutG * rows) * 4,
+        rows,
+      );
+    }
+    if (gb !== null) e.planeSums(gpAt * 4, cOut * ldg, count, cOut, ldg, ldg, gbAt * 4);
+  }
+  gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
+  if (gb !== null) { for (let o = 0; o < cOut; o++) gb[o] += heap[gbAt + o]; }
+}
+
+/** Bytes of wasm memory one block of samples may take in the tap passes (see blockSamples). */
+const BLOCK_BYTES = 512 * 1024;
+
+/**
+ * Samples per block of the tap kernels: as many as keep a block's buffers (perSample floats each)
+ * within BLOCK_BYTES, so they stay in cache between the copy in, the kernel and the copy out and
+ * the wasm memory stays small, but at least one. (64 KiB to 2 MiB measured the same within noise
+ * on the benchmark layers: what counts is fewer, larger kernel calls than one per sample.)
+ */
+function blockSamples(n: number, perSample: number): number {
+  return Math.max(1, Math.min(n, Math.floor(BLOCK_BYTES / (4 * perSample))));
+}
+
+/**
+ * Geometry of zero-padded planes for the tap kernels: an [h, w] image with pad rows above and
+ * below and pad columns each side is a [h + 2·padH, w + 2·padW] plane. The last tap of the last
+ * plane reads up to 31 + (kw − 1)·dilationW floats past it (for junk outputs), hence `slack`.
+ */
+function padded(h: number, w: number, padH: number, padW: number, kw: number, dilationW: number) {
+  const width = w + 2 * padW;
+  return { w: width, plane: (h + 2 * padH) * width, slack: 32 + (kw - 1) * dilationW };
+}
+
+/**
+ * Byte offsets of the taps (c, p, q), c-major as weight's rows, in planes of `plane` floats with
+ * rows `rowStep` = dilationH·width and columns `colStep` = dilationW floats apart, padded with a
+ * 0 to an even count (convTaps takes taps two at a time).
+ */
+function tapOffsets(
+  channels: number,
+  kh: number,
+  kw: number,
+  plane: number,
+  rowStep: number,
+  colStep: number,
+): Int32Array {
+  const count = channels * kh * kw;
+  const offs = new Int32Array(roundUp(count, 2));
+  let r = 0;
+  for (let c = 0; c < channels; c++) {
+    for (let p = 0; p < kh; p++) {
+      for (let q = 0; q < kw; q++) offs[r++] = 4 * (c * plane + p * rowStep + q * colStep);
+    }
+  }
+  return offs;
+}
+
+/** Floats of convTaps' packed weights for m outputs and `taps` taps: ⌈m/4⌉ blocks of 4 + 4·taps. */
+function packedSize(m: number, taps: number): number {
+  return Math.ceil(m / 4) * 4 * (1 + taps);
+}
+
+/**
+ * Writes convTaps' weight blocks at float index `at`: per 4 outputs o, bias[bias0 + o] (0 without
+ * bias) then weightAt(o, r) for each tap r, 4 outputs side by side; 0 for o ≥ m.
+ */
+function packTaps(
+  heap: Float32Array,
+  at: number,
+  m: number,
+  taps: number,
+  bias: Float32Array | null,
+  bias0: number,
+  weightAt: (o: number, r: number) => number,
+): void {
+  for (let ob = 0; ob < m; ob += 4) {
+    for (let i = 0; i < 4; i++) {
+      const o = ob + i;
+      heap[at + i] = o < m && bias !== null ? bias[bias0 + o] : 0;
+      for (let r = 0; r < taps; r++) heap[at + 4 * (1 + r) + i] = o < m ? weightAt(o, r) : 0;
+    }
+    at += 4 * (1 + taps);
+  }
+}
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
 }
 
 /** Sizes (floats) shared by the three passes. */
 function dims(g: Conv2dGeometry) {
   const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
-  const hw = g.hOut * g.wOut, hwIn = g.h * g.w;
-  return { cInG, cOutG, hw, hwIn, rows: cInG * g.kh * g.kw, direct: isPointwise(g) };
+  return { cInG, cOutG, hw: g.hOut * g.wOut, hwIn: g.h * g.w, rows: cInG * g.kh * g.kw };
 }
 
 /** Float indices of consecutive regions of the given float sizes, starting after gemm's buffers. */
@@ -38,6 +345,114 @@ function wasm(fn: string): WasmInstance {
     );
   }
   return bestInstance;
+}
+
+/** conv2dForwardWasm per sample and group: y[group] = weight[group]·im2col(x[group]) (+ bias). */
+function forwardIm2col(
+  instance: WasmInstance,
+  g: Conv2dGeometry,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+): void {
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const { n, cIn, cOut, groups } = g;
+  // [weight | one sample of x | its im2col matrix | one sample of y]
+  const { heap, at: [wAt, xAt, colsAt, yAt] } = regions(
+    instance,
+    cOut * rows,
+    cIn * hwIn,
+    rows * hw,
+    cOut * hw,
+  );
+  heap.set(weight.subarray(0, cOut * rows), wAt);
+  const beta = bias === null ? 0 : 1; // the gemm adds onto the bias already in y
+  for (let s = 0; s < n; s++) {
+    heap.set(x.subarray(s * cIn * hwIn, (s + 1) * cIn * hwIn), xAt);
+    if (bias !== null) {
+      for (let o = 0; o < cOut; o++) heap.fill(bias[o], yAt + o * hw, yAt + (o + 1) * hw);
+    }
+    for (let gi = 0; gi < groups; gi++) {
+      unfold(instance, g, xAt + gi * cInG * hwIn, cInG, colsAt, 0);
+      const w = wAt + gi * cOutG * rows, yg = yAt + gi * cOutG * hw;
+      gemm(instance, false, false, cOutG, hw, rows, w, rows, colsAt, hw, beta, yg, hw);
+    }
+    y.set(heap.subarray(yAt, yAt + cOut * hw), s * cOut * hw);
+  }
+}
+
+/** conv2dBackwardInputWasm per sample and group: cols = weight[group]ᵀ·gy, then col2im into gx. */
+function backwardInputIm2col(
+  instance: WasmInstance,
+  g: Conv2dGeometry,
+  gy: Float32Array,
+  weight: Float32Array,
+  gx: Float32Array,
+): void {
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const { n, cIn, cOut, groups } = g;
+  // [weight | one sample of gy | its cols = weightᵀ·gy | one sample of gx]
+  const { heap, at: [wAt, gyAt, colsAt, gxAt] } = regions(
+    instance,
+    cOut * rows,
+    cOut * hw,
+    rows * hw,
+    cIn * hwIn,
+  );
+  heap.set(weight.subarray(0, cOut * rows), wAt);
+  for (let s = 0; s < n; s++) {
+    heap.set(gy.subarray(s * cOut * hw, (s + 1) * cOut * hw), gyAt);
+    heap.fill(0, gxAt, gxAt + cIn * hwIn);
+    for (let gi = 0; gi < groups; gi++) {
+      const w = wAt + gi * cOutG * rows, gyg = gyAt + gi * cOutG * hw;
+      gemm(instance, true, false, rows, hw, cOutG, w, rows, gyg, hw, 0, colsAt, hw);
+      unfold(instance, g, gxAt + gi * cInG * hwIn, cInG, colsAt, 1);
+    }
+    gx.set(heap.subarray(gxAt, gxAt + cIn * hwIn), s * cIn * hwIn);
+  }
+}
+
+/** conv2dBackwardWeightWasm per sample and group: gw[group] += gy[group]·im2col(x[group])ᵀ. */
+function backwardWeightIm2col(
+  instance: WasmInstance,
+  g: Conv2dGeometry,
+  x: Float32Array,
+  gy: Float32Array,
+  gw: Float32Array,
+  gb: Float32Array | null,
+): void {
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const { n, cIn, cOut, groups } = g;
+  // [gw | one sample of gy | one sample of x | its im2col matrix]
+  const { heap, at: [gwAt, gyAt, xAt, colsAt] } = regions(
+    instance,
+    cOut * rows,
+    cOut * hw,
+    cIn * hwIn,
+    rows * hw,
+  );
+  heap.set(gw.subarray(0, cOut * rows), gwAt);
+  for (let s = 0; s < n; s++) {
+    heap.set(gy.subarray(s * cOut * hw, (s + 1) * cOut * hw), gyAt);
+    heap.set(x.subarray(s * cIn * hwIn, (s + 1) * cIn * hwIn), xAt);
+    for (let gi = 0; gi < groups; gi++) {
+      unfold(instance, g, xAt + gi * cInG * hwIn, cInG, colsAt, 0);
+      const gyg = gyAt + gi * cOutG * hw, gwg = gwAt + gi * cOutG * rows;
+      gemm(instance, false, true, cOutG, rows, hw, gyg, hw, colsAt, hw, 1, gwg, rows);
+    }
+  }
+  gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
+  if (gb !== null) {
+    for (let o = 0; o < cOut; o++) {
+      let sum = 0;
+      for (let s = 0; s < n; s++) {
+        const start = (s * cOut + o) * hw;
+        for (let i = start; i < start + hw; i++) sum += gy[i];
+      }
+      gb[o] += sum;
+    }
+  }
 }
 
 /** kernels.wat's gemm with alpha = 1 on operands at float indices a, b, c (beta = 0 overwrites C). */
@@ -102,153 +517,4 @@ function unfold(
     cols * 4,
     add,
   );
-}
-
-/**
- * y = conv2d(x, weight) + bias, exactly as {@linkcode conv2dForward} in conv2d.ts:
- * y[n, o, i, j] = bias[o] + Σ_{c, p, q} weight[o, c, p, q] ·
- *   x[n, g·C_in/groups + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW].
- *
- * Shapes: x [N, C_in, H, W], weight [C_out, C_in/groups, kh, kw], bias [C_out] or null,
- * y [N, C_out, hOut, wOut] (overwritten). `workspace` is not used (the scratch lives in wasm
- * memory); it is accepted so the signature matches conv2d.ts.
- */
-export function conv2dForwardWasm(
-  g: Conv2dGeometry,
-  x: Float32Array,
-  weight: Float32Array,
-  bias: Float32Array | null,
-  y: Float32Array,
-  _workspace?: Float32Array,
-): void {
-  const instance = wasm("conv2dForwardWasm");
-  const { cInG, cOutG, hw, hwIn, rows, direct } = dims(g);
-  const { n, cIn, cOut, groups } = g;
-  // [weight | one sample of x | its im2col matrix (none for 1×1) | one sample of y]
-  const { heap, at: [wAt, xAt, colsAt, yAt] } = regions(
-    instance,
-    cOut * rows,
-    cIn * hwIn,
-    direct ? 0 : rows * hw,
-    cOut * hw,
-  );
-  heap.set(weight.subarray(0, cOut * rows), wAt);
-  for (let s = 0; s < n; s++) {
-    heap.set(x.subarray(s * cIn * hwIn, (s + 1) * cIn * hwIn), xAt);
-    if (bias !== null) {
-      for (let o = 0; o < cOut; o++) heap.fill(bias[o], yAt + o * hw, yAt + (o + 1) * hw);
-    }
-    for (let gi = 0; gi < groups; gi++) {
-      const xg = xAt + gi * cInG * hwIn;
-      if (!direct) unfold(instance, g, xg, cInG, colsAt, 0);
-      // y[group] = weight[group]·cols (+ the bias already in y)
-      gemm(
-        instance,
-        false,
-        false,
-        cOutG,
-        hw,
-        rows,
-        wAt + gi * cOutG * rows,
-        rows,
-        direct ? xg : colsAt,
-        hw,
-        bias === null ? 0 : 1,
-        yAt + gi * cOutG * hw,
-        hw,
-      );
-    }
-    y.set(heap.subarray(yAt, yAt + cOut * hw), s * cOut * hw);
-  }
-}
-
-/**
- * gx = dL/dx of {@linkcode conv2dForwardWasm} given gy = dL/dy, as conv2dBackwardInput in
- * conv2d.ts: per (sample, group) cols = weightᵀ·gy in wasm, then col2im sums cols into gx.
- *
- * Shapes: gy [N, C_out, hOut, wOut], weight [C_out, C_in/groups, kh, kw],
- * gx [N, C_in, H, W] (OVERWRITTEN). `workspace` is not used.
- */
-export function conv2dBackwardInputWasm(
-  g: Conv2dGeometry,
-  gy: Float32Array,
-  weight: Float32Array,
-  gx: Float32Array,
-  _workspace?: Float32Array,
-): void {
-  const instance = wasm("conv2dBackwardInputWasm");
-  const { cInG, cOutG, hw, hwIn, rows, direct } = dims(g);
-  const { n, cIn, cOut, groups } = g;
-  // [weight | one sample of gy | its cols = weightᵀ·gy (none for 1×1) | one sample of gx]
-  const { heap, at: [wAt, gyAt, colsAt, gxAt] } = regions(
-    instance,
-    cOut * rows,
-    cOut * hw,
-    direct ? 0 : rows * hw,
-    cIn * hwIn,
-  );
-  heap.set(weight.subarray(0, cOut * rows), wAt);
-  for (let s = 0; s < n; s++) {
-    heap.set(gy.subarray(s * cOut * hw, (s + 1) * cOut * hw), gyAt);
-    if (!direct) heap.fill(0, gxAt, gxAt + cIn * hwIn);
-    for (let gi = 0; gi < groups; gi++) {
-      const gxg = gxAt + gi * cInG * hwIn;
-      const w = wAt + gi * cOutG * rows, gyg = gyAt + gi * cOutG * hw;
-      gemm(instance, true, false, rows, hw, cOutG, w, rows, gyg, hw, 0, direct ? gxg : colsAt, hw);
-      if (!direct) unfold(instance, g, gxg, cInG, colsAt, 1);
-    }
-    gx.set(heap.subarray(gxAt, gxAt + cIn * hwIn), s * cIn * hwIn);
-  }
-}
-
-/**
- * Weight and bias gradients of {@linkcode conv2dForwardWasm}, ACCUMULATED (+=) into gw and gb,
- * as conv2dBackwardWeight in conv2d.ts: gw[group] += gy[group]·colsᵀ in wasm, summed over
- * samples; gb[o] += Σ_{n, i, j} gy[n, o, i, j].
- *
- * Shapes: x [N, C_in, H, W], gy [N, C_out, hOut, wOut], gw [C_out, C_in/groups, kh, kw],
- * gb [C_out] or null. `workspace` is not used.
- */
-export function conv2dBackwardWeightWasm(
-  g: Conv2dGeometry,
-  x: Float32Array,
-  gy: Float32Array,
-  gw: Float32Array,
-  gb: Float32Array | null,
-  _workspace?: Float32Array,
-): void {
-  const instance = wasm("conv2dBackwardWeightWasm");
-  const { cInG, cOutG, hw, hwIn, rows, direct } = dims(g);
-  const { n, cIn, cOut, groups } = g;
-  // [gw | one sample of gy | one sample of x | its im2col matrix (none for 1×1)]
-  const { heap, at: [gwAt, gyAt, xAt, colsAt] } = regions(
-    instance,
-    cOut * rows,
-    cOut * hw,
-    cIn * hwIn,
-    direct ? 0 : rows * hw,
-  );
-  heap.set(gw.subarray(0, cOut * rows), gwAt);
-  for (let s = 0; s < n; s++) {
-    heap.set(gy.subarray(s * cOut * hw, (s + 1) * cOut * hw), gyAt);
-    heap.set(x.subarray(s * cIn * hwIn, (s + 1) * cIn * hwIn), xAt);
-    for (let gi = 0; gi < groups; gi++) {
-      const xg = xAt + gi * cInG * hwIn;
-      if (!direct) unfold(instance, g, xg, cInG, colsAt, 0);
-      // gw[group] += gy[group]·colsᵀ
-      const gyg = gyAt + gi * cOutG * hw, gwg = gwAt + gi * cOutG * rows;
-      gemm(instance, false, true, cOutG, rows, hw, gyg, hw, direct ? xg : colsAt, hw, 1, gwg, rows);
-    }
-  }
-  gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
-  if (gb !== null) {
-    for (let o = 0; o < cOut; o++) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const start = (s * cOut + o) * hw;
-        for (let i = start; i < start + hw; i++) sum += gy[i];
-      }
-      gb[o] += sum;
-    }
-  }
 }
