@@ -6,6 +6,7 @@
  * the ArrayBuffer bytes in use, which stays ≈ 0 when steps reuse their buffers.
  *
  *   deno run -A --v8-flags=--expose-gc bench/step_profile.ts [--only lenet] [--steps 1000]
+ *                                     [--preset mnist-cnn]   (a train.ts preset instead)
  *   bun bench/step_profile.ts ...
  */
 
@@ -20,22 +21,28 @@ import { SGD } from "../optim/mod.ts";
 import { simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
 import { commandLine, runtimeName } from "./_runtime.ts";
 import { COMPARE_WORKLOADS } from "./_workloads.ts";
+import { PRESETS } from "../train/presets.ts";
+import type { ModelSpec } from "../layers/spec.ts";
 
 const { values } = parseArgs({
   options: {
     only: { type: "string", default: "" },
     steps: { type: "string", default: "1000" },
     repeats: { type: "string", default: "30" },
+    preset: { type: "string", default: "" },
   },
 });
 const steps = Number(values.steps);
 const repeats = Number(values.repeats);
 const only = values.only === "" ? null : values.only.split(",");
+// --preset NAME: that train.ts preset instead, on MNIST shapes (batch 64) or, for cifar-*, CIFAR ones (128).
+const workloads: { key: string; name: string; spec: ModelSpec; shape: number[]; batch: number }[] =
+  values.preset === "" ? COMPARE_WORKLOADS : [presetWorkload(values.preset)];
 
 console.log(`# One training step, layer by layer — ${runtimeName()}, one thread`);
 console.log(`\`${commandLine()}\`; kernels: ${simdKernels ? `WebAssembly SIMD (${wasmGemmFlavor()})` : "plain TypeScript"}\n`);
 
-for (const workload of COMPARE_WORKLOADS) {
+for (const workload of workloads) {
   if (only !== null && !only.includes(workload.key)) continue;
   manualSeed(0);
   const model = buildModel(workload.spec);
@@ -110,6 +117,17 @@ for (const workload of COMPARE_WORKLOADS) {
     `memory over ${steps} steps, largest rise after any step: JS heap ${growth.heap}, external ` +
       `(ArrayBuffers) ${growth.buffers}; after a full collection: ${growth.heapAfterGc}, ${growth.buffersAfterGc}\n`,
   );
+}
+
+function presetWorkload(name: string) {
+  const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name as keyof typeof PRESETS] : undefined;
+  if (preset === undefined) {
+    throw new TypeError(`--preset: unknown preset "${name}" (one of ${Object.keys(PRESETS).join(", ")})`);
+  }
+  const cifar = name.startsWith("cifar");
+  const shape = cifar ? [3, 32, 32] : [1, 28, 28];
+  const spec = preset.build({ sampleShape: shape, numClasses: 10 });
+  return { key: name, name: `preset ${name}`, spec, shape, batch: cifar ? 128 : 64 };
 }
 
 /**

@@ -1,4 +1,7 @@
-/** The compiled kernels.wat module and its memory, shared by gemm_wasm.ts and conv2d_wasm.ts. */
+/**
+ * The compiled kernels.wat module and its memory, shared by gemm_wasm.ts, conv2d_wasm.ts and
+ * pool2d_wasm.ts.
+ */
 
 import { KERNELS_RELAXED_SIMD_WASM, KERNELS_SIMD_WASM } from "./_kernels_wasm_bytes.ts";
 
@@ -183,3 +186,34 @@ export function loadWasmInstance(flavor: WasmGemmFlavor): WasmInstance | null {
 /** The best flavor this runtime validates, compiled once per thread (each Worker has its own). */
 export const bestInstance: WasmInstance | null = loadWasmInstance("relaxed-simd") ??
   loadWasmInstance("simd");
+
+/**
+ * {@linkcode bestInstance}, or a TypeError saying that `fn` cannot run without WebAssembly SIMD and
+ * naming the plain-TypeScript `fallback` to use instead.
+ */
+export function requireInstance(fn: string, fallback: string): WasmInstance {
+  if (bestInstance === null) {
+    throw new TypeError(
+      `Cannot run ${fn}: this runtime has no WebAssembly SIMD (wasmSimdSupported() is false); use ${fallback}`,
+    );
+  }
+  return bestInstance;
+}
+
+type WindowField =
+  | "kh"
+  | "kw"
+  | "strideH"
+  | "strideW"
+  | "padH"
+  | "padW"
+  | "dilationH"
+  | "dilationW";
+
+/**
+ * The sliding window of a conv or pool geometry (both name its fields alike), as the eight
+ * arguments kernels.wat's im2col and maxPool take in this order.
+ */
+export function windowArgs(g: Readonly<Record<WindowField, number>>) {
+  return [g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW] as const;
+}

@@ -5,11 +5,19 @@
  * is copied into zero-padded planes whose rows all share one stride, so tap (c, p, q) of the
  * kernel is a constant shift of the flattened plane and the convolution is a sum of shifted rows
  * (convTaps, convTapsWeight) with no im2col matrix and no GEMM packing, which dominate the small
- * per-sample GEMMs of those layers. Other strides fall back to im2col + gemm per sample.
+ * per-sample GEMMs of those layers. Other strides fall back to im2col + gemm per sample
+ * (_conv2d_im2col.ts).
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
-import { bestInstance, type WasmInstance, WORK, WORK_END } from "./_instance.ts";
+import { requireInstance, type WasmInstance } from "./_instance.ts";
+import {
+  backwardInputIm2col,
+  backwardWeightIm2col,
+  dims,
+  forwardIm2col,
+  regions,
+} from "./_conv2d_im2col.ts";
 
 /**
  * y = conv2d(x, weight) + bias, exactly as {@linkcode conv2dForward} in conv2d.ts:
@@ -28,59 +36,13 @@ export function conv2dForwardWasm(
   y: Float32Array,
   _workspace?: Float32Array,
 ): void {
-  const instance = wasm("conv2dForwardWasm");
+  const instance = requireInstance("conv2dForwardWasm", "conv2d.ts");
   if (g.strideH !== 1 || g.strideW !== 1) {
     forwardIm2col(instance, g, x, weight, bias, y);
     return;
   }
-  const { n, cIn, cOut, groups } = g;
-  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
-  const pad = padded(g.h, g.w, g.padH, g.padW, g.kw, g.dilationW);
-  const flat = g.hOut * pad.w, ldy = roundUp(flat, 32);
-  const s = blockSamples(n, cIn * (hwIn + pad.plane) + cOut * (ldy + hw));
-  const taps = tapOffsets(cInG, g.kh, g.kw, pad.plane, g.dilationH * pad.w, g.dilationW);
-  const wBlocks = packedSize(cOutG, taps.length);
-  // [tap offsets | packed weights per group | x block | padded x block | flat y block | y block]
-  const { heap, at: [offsAt, wAt, xAt, xpAt, yfAt, yAt] } = regions(
-    instance,
-    taps.length,
-    groups * wBlocks,
-    s * cIn * hwIn,
-    s * cIn * pad.plane + pad.slack,
-    s * cOut * ldy,
-    s * cOut * hw,
-  );
-  new Int32Array(heap.buffer, offsAt * 4, taps.length).set(taps);
-  for (let gi = 0; gi < groups; gi++) {
-    packTaps(heap, wAt + gi * wBlocks, cOutG, taps.length, bias, gi * cOutG, (o, r) => {
-      return r < rows ? weight[(gi * cOutG + o) * rows + r] : 0;
-    });
-  }
-  heap.fill(0, xpAt, xpAt + s * cIn * pad.plane + pad.slack);
-  const e = instance.exports;
-  for (let s0 = 0; s0 < n; s0 += s) {
-    const count = Math.min(s, n - s0);
-    heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
-    const xInterior = xpAt + g.padH * pad.w + g.padW;
-    e.copyRows(xAt * 4, xInterior * 4, count * cIn, g.h, g.w, g.w, hwIn, pad.w, pad.plane);
-    for (let gi = 0; gi < groups; gi++) {
-      e.convTaps(
-        (xpAt + gi * cInG * pad.plane) * 4,
-        cIn * pad.plane,
-        count,
-        offsAt * 4,
-        taps.length,
-        (wAt + gi * wBlocks) * 4,
-        cOutG,
-        (yfAt + gi * cOutG * ldy) * 4,
-        ldy,
-        cOut * ldy,
-        flat,
-      );
-    }
-    e.copyRows(yfAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, pad.w, ldy, g.wOut, hw);
-    y.set(heap.subarray(yAt, yAt + count * cOut * hw), s0 * cOut * hw);
-  }
+  const { cOutG, rows } = dims(g);
+  tapsForward(instance, g, x, y, bias, (gi, o, r) => weight[(gi * cOutG + o) * rows + r]);
 }
 
 /**
@@ -101,7 +63,7 @@ export function conv2dBackwardInputWasm(
   gx: Float32Array,
   _workspace?: Float32Array,
 ): void {
-  const instance = wasm("conv2dBackwardInputWasm");
+  const instance = requireInstance("conv2dBackwardInputWasm", "conv2d.ts");
   const padH = (g.kh - 1) * g.dilationH - g.padH, padW = (g.kw - 1) * g.dilationW - g.padW;
   // With C_in/groups not a multiple of 4 (a network's RGB or grayscale input layer) the taps
   // pass wastes tile rows or re-reads gy per channel and im2col + gemm measured as fast or faster.
@@ -110,58 +72,14 @@ export function conv2dBackwardInputWasm(
     backwardInputIm2col(instance, g, gy, weight, gx);
     return;
   }
-  const { n, cIn, cOut, groups, kh, kw } = g;
-  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
-  const pad = padded(g.hOut, g.wOut, padH, padW, kw, g.dilationW);
-  const flat = g.h * pad.w, ldx = roundUp(flat, 32);
-  const s = blockSamples(n, cOut * (hw + pad.plane) + cIn * (ldx + hwIn));
-  const taps = tapOffsets(cOutG, kh, kw, pad.plane, g.dilationH * pad.w, g.dilationW);
-  const wBlocks = packedSize(cInG, taps.length);
-  // [tap offsets | flipped weights per group | gy block | padded gy block | flat gx | gx block]
-  const { heap, at: [offsAt, wAt, gyAt, gpAt, xfAt, gxAt] } = regions(
-    instance,
-    taps.length,
-    groups * wBlocks,
-    s * cOut * hw,
-    s * cOut * pad.plane + pad.slack,
-    s * cIn * ldx,
-    s * cIn * hwIn,
-  );
-  new Int32Array(heap.buffer, offsAt * 4, taps.length).set(taps);
-  const khw = kh * kw;
-  for (let gi = 0; gi < groups; gi++) {
-    // tap r = (o·kh + p')·kw + q' of input channel c: weight[o, c, kh − 1 − p', kw − 1 − q']
-    packTaps(heap, wAt + gi * wBlocks, cInG, taps.length, null, 0, (c, r) => {
-      if (r >= cOutG * khw) return 0;
-      const o = Math.floor(r / khw), flip = khw - 1 - (r - o * khw);
-      return weight[(gi * cOutG + o) * rows + c * khw + flip];
-    });
-  }
-  heap.fill(0, gpAt, gpAt + s * cOut * pad.plane + pad.slack);
-  const e = instance.exports;
-  for (let s0 = 0; s0 < n; s0 += s) {
-    const count = Math.min(s, n - s0);
-    heap.set(gy.subarray(s0 * cOut * hw, (s0 + count) * cOut * hw), gyAt);
-    const gInterior = gpAt + padH * pad.w + padW;
-    e.copyRows(gyAt * 4, gInterior * 4, count * cOut, g.hOut, g.wOut, g.wOut, hw, pad.w, pad.plane);
-    for (let gi = 0; gi < groups; gi++) {
-      e.convTaps(
-        (gpAt + gi * cOutG * pad.plane) * 4,
-        cOut * pad.plane,
-        count,
-        offsAt * 4,
-        taps.length,
-        (wAt + gi * wBlocks) * 4,
-        cInG,
-        (xfAt + gi * cInG * ldx) * 4,
-        ldx,
-        cIn * ldx,
-        flat,
-      );
-    }
-    e.copyRows(xfAt * 4, gxAt * 4, count * cIn, g.h, g.w, pad.w, ldx, g.w, hwIn);
-    gx.set(heap.subarray(gxAt, gxAt + count * cIn * hwIn), s0 * cIn * hwIn);
-  }
+  // gy, padded by (k − 1)·d − pad, is the input of the flipped convolution and gx its output.
+  const flipped = { ...g, cIn: g.cOut, cOut: g.cIn, h: g.hOut, w: g.wOut, hOut: g.h, wOut: g.w };
+  const { cOutG, rows } = dims(g), khw = g.kh * g.kw;
+  // tap r = (o·kh + p')·kw + q' of input channel c: weight[o, c, kh − 1 − p', kw − 1 − q']
+  tapsForward(instance, { ...flipped, padH, padW }, gy, gx, null, (gi, c, r) => {
+    const o = Math.floor(r / khw), flip = khw - 1 - (r - o * khw);
+    return weight[(gi * cOutG + o) * rows + c * khw + flip];
+  });
 }
 
 /**
@@ -183,7 +101,7 @@ export function conv2dBackwardWeightWasm(
   gb: Float32Array | null,
   _workspace?: Float32Array,
 ): void {
-  const instance = wasm("conv2dBackwardWeightWasm");
+  const instance = requireInstance("conv2dBackwardWeightWasm", "conv2d.ts");
   if (g.strideH !== 1 || g.strideW !== 1) {
     backwardWeightIm2col(instance, g, x, gy, gw, gb);
     return;
@@ -215,9 +133,7 @@ export function conv2dBackwardWeightWasm(
   const e = instance.exports;
   for (let s0 = 0; s0 < n; s0 += s) {
     const count = Math.min(s, n - s0);
-    heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
-    const xInterior = xpAt + g.padH * pad.w + g.padW;
-    e.copyRows(xAt * 4, xInterior * 4, count * cIn, g.h, g.w, g.w, hwIn, pad.w, pad.plane);
+    padSamples(instance, heap, g, pad, x, s0, count, xAt, xpAt);
     heap.set(gy.subarray(s0 * cOut * hw, (s0 + count) * cOut * hw), gyAt);
     e.copyRows(gyAt * 4, gpAt * 4, count * cOut, g.hOut, g.wOut, g.wOut, hw, pad.w, ldg);
     for (let gi = 0; gi < groups; gi++) {
@@ -240,6 +156,91 @@ export function conv2dBackwardWeightWasm(
   }
   gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
   if (gb !== null) { for (let o = 0; o < cOut; o++) gb[o] += heap[gbAt + o]; }
+}
+
+/**
+ * The stride-1 forward convolution y = conv2d(x, weight) + bias of geometry g on convTaps, with
+ * weightAt(gi, o, r) the weight of tap r (c-major over the group's input channels, then p, q, as
+ * weight's rows) for output channel o of group gi: blocks of samples are copied into zero-padded
+ * planes, convolved per group into rows of the padded width, and cropped back to [hOut, wOut].
+ * conv2dBackwardInputWasm runs it on gy with the kernel flipped.
+ */
+function tapsForward(
+  instance: WasmInstance,
+  g: Conv2dGeometry,
+  x: Float32Array,
+  y: Float32Array,
+  bias: Float32Array | null,
+  weightAt: (gi: number, o: number, r: number) => number,
+): void {
+  const { n, cIn, cOut, groups } = g;
+  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
+  const pad = padded(g.h, g.w, g.padH, g.padW, g.kw, g.dilationW);
+  const flat = g.hOut * pad.w, ldy = roundUp(flat, 32);
+  const s = blockSamples(n, cIn * (hwIn + pad.plane) + cOut * (ldy + hw));
+  const taps = tapOffsets(cInG, g.kh, g.kw, pad.plane, g.dilationH * pad.w, g.dilationW);
+  const wBlocks = packedSize(cOutG, taps.length);
+  // [tap offsets | packed weights per group | x block | padded x block | flat y block | y block]
+  const { heap, at: [offsAt, wAt, xAt, xpAt, yfAt, yAt] } = regions(
+    instance,
+    taps.length,
+    groups * wBlocks,
+    s * cIn * hwIn,
+    s * cIn * pad.plane + pad.slack,
+    s * cOut * ldy,
+    s * cOut * hw,
+  );
+  new Int32Array(heap.buffer, offsAt * 4, taps.length).set(taps);
+  for (let gi = 0; gi < groups; gi++) {
+    // taps.length may count one padding tap past the rows of weight: its weight is 0
+    packTaps(heap, wAt + gi * wBlocks, cOutG, taps.length, bias, gi * cOutG, (o, r) => {
+      return r < rows ? weightAt(gi, o, r) : 0;
+    });
+  }
+  heap.fill(0, xpAt, xpAt + s * cIn * pad.plane + pad.slack);
+  const e = instance.exports;
+  for (let s0 = 0; s0 < n; s0 += s) {
+    const count = Math.min(s, n - s0);
+    padSamples(instance, heap, g, pad, x, s0, count, xAt, xpAt);
+    for (let gi = 0; gi < groups; gi++) {
+      e.convTaps(
+        (xpAt + gi * cInG * pad.plane) * 4,
+        cIn * pad.plane,
+        count,
+        offsAt * 4,
+        taps.length,
+        (wAt + gi * wBlocks) * 4,
+        cOutG,
+        (yfAt + gi * cOutG * ldy) * 4,
+        ldy,
+        cOut * ldy,
+        flat,
+      );
+    }
+    e.copyRows(yfAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, pad.w, ldy, g.wOut, hw);
+    y.set(heap.subarray(yAt, yAt + count * cOut * hw), s0 * cOut * hw);
+  }
+}
+
+/**
+ * Copies samples s0 … s0 + count − 1 of x [N, C_in, H, W] to float index xAt and from there into
+ * the interiors of the padded planes at xpAt (their borders stay as zeroed before the first block).
+ */
+function padSamples(
+  instance: WasmInstance,
+  heap: Float32Array,
+  g: Conv2dGeometry,
+  pad: ReturnType<typeof padded>,
+  x: Float32Array,
+  s0: number,
+  count: number,
+  xAt: number,
+  xpAt: number,
+): void {
+  const { cIn, h, w } = g, hwIn = h * w;
+  heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
+  const interior = xpAt + g.padH * pad.w + g.padW;
+  instance.exports.copyRows(xAt * 4, interior * 4, count * cIn, h, w, w, hwIn, pad.w, pad.plane);
 }
 
 /** Bytes of wasm memory one block of samples may take in the tap passes (see blockSamples). */
@@ -319,202 +320,4 @@ function packTaps(
 
 function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
-}
-
-/** Sizes (floats) shared by the three passes. */
-function dims(g: Conv2dGeometry) {
-  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
-  return { cInG, cOutG, hw: g.hOut * g.wOut, hwIn: g.h * g.w, rows: cInG * g.kh * g.kw };
-}
-
-/** Float indices of consecutive regions of the given float sizes, starting after gemm's buffers. */
-function regions(instance: WasmInstance, ...sizes: number[]): { heap: Float32Array; at: number[] } {
-  const at: number[] = [];
-  let byte = WORK_END;
-  for (const size of sizes) {
-    at.push(byte >> 2);
-    byte += Math.ceil(size / 4) * 16;
-  }
-  return { heap: instance.reserve(byte), at };
-}
-
-function wasm(fn: string): WasmInstance {
-  if (bestInstance === null) {
-    throw new TypeError(
-      `Cannot run ${fn}: this runtime has no WebAssembly SIMD (wasmSimdSupported() is false); use conv2d.ts`,
-    );
-  }
-  return bestInstance;
-}
-
-/** conv2dForwardWasm per sample and group: y[group] = weight[group]·im2col(x[group]) (+ bias). */
-function forwardIm2col(
-  instance: WasmInstance,
-  g: Conv2dGeometry,
-  x: Float32Array,
-  weight: Float32Array,
-  bias: Float32Array | null,
-  y: Float32Array,
-): void {
-  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
-  const { n, cIn, cOut, groups } = g;
-  // [weight | one sample of x | its im2col matrix | one sample of y]
-  const { heap, at: [wAt, xAt, colsAt, yAt] } = regions(
-    instance,
-    cOut * rows,
-    cIn * hwIn,
-    rows * hw,
-    cOut * hw,
-  );
-  heap.set(weight.subarray(0, cOut * rows), wAt);
-  const beta = bias === null ? 0 : 1; // the gemm adds onto the bias already in y
-  for (let s = 0; s < n; s++) {
-    heap.set(x.subarray(s * cIn * hwIn, (s + 1) * cIn * hwIn), xAt);
-    if (bias !== null) {
-      for (let o = 0; o < cOut; o++) heap.fill(bias[o], yAt + o * hw, yAt + (o + 1) * hw);
-    }
-    for (let gi = 0; gi < groups; gi++) {
-      unfold(instance, g, xAt + gi * cInG * hwIn, cInG, colsAt, 0);
-      const w = wAt + gi * cOutG * rows, yg = yAt + gi * cOutG * hw;
-      gemm(instance, false, false, cOutG, hw, rows, w, rows, colsAt, hw, beta, yg, hw);
-    }
-    y.set(heap.subarray(yAt, yAt + cOut * hw), s * cOut * hw);
-  }
-}
-
-/** conv2dBackwardInputWasm per sample and group: cols = weight[group]ᵀ·gy, then col2im into gx. */
-function backwardInputIm2col(
-  instance: WasmInstance,
-  g: Conv2dGeometry,
-  gy: Float32Array,
-  weight: Float32Array,
-  gx: Float32Array,
-): void {
-  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
-  const { n, cIn, cOut, groups } = g;
-  // [weight | one sample of gy | its cols = weightᵀ·gy | one sample of gx]
-  const { heap, at: [wAt, gyAt, colsAt, gxAt] } = regions(
-    instance,
-    cOut * rows,
-    cOut * hw,
-    rows * hw,
-    cIn * hwIn,
-  );
-  heap.set(weight.subarray(0, cOut * rows), wAt);
-  for (let s = 0; s < n; s++) {
-    heap.set(gy.subarray(s * cOut * hw, (s + 1) * cOut * hw), gyAt);
-    heap.fill(0, gxAt, gxAt + cIn * hwIn);
-    for (let gi = 0; gi < groups; gi++) {
-      const w = wAt + gi * cOutG * rows, gyg = gyAt + gi * cOutG * hw;
-      gemm(instance, true, false, rows, hw, cOutG, w, rows, gyg, hw, 0, colsAt, hw);
-      unfold(instance, g, gxAt + gi * cInG * hwIn, cInG, colsAt, 1);
-    }
-    gx.set(heap.subarray(gxAt, gxAt + cIn * hwIn), s * cIn * hwIn);
-  }
-}
-
-/** conv2dBackwardWeightWasm per sample and group: gw[group] += gy[group]·im2col(x[group])ᵀ. */
-function backwardWeightIm2col(
-  instance: WasmInstance,
-  g: Conv2dGeometry,
-  x: Float32Array,
-  gy: Float32Array,
-  gw: Float32Array,
-  gb: Float32Array | null,
-): void {
-  const { cInG, cOutG, hw, hwIn, rows } = dims(g);
-  const { n, cIn, cOut, groups } = g;
-  // [gw | one sample of gy | one sample of x | its im2col matrix]
-  const { heap, at: [gwAt, gyAt, xAt, colsAt] } = regions(
-    instance,
-    cOut * rows,
-    cOut * hw,
-    cIn * hwIn,
-    rows * hw,
-  );
-  heap.set(gw.subarray(0, cOut * rows), gwAt);
-  for (let s = 0; s < n; s++) {
-    heap.set(gy.subarray(s * cOut * hw, (s + 1) * cOut * hw), gyAt);
-    heap.set(x.subarray(s * cIn * hwIn, (s + 1) * cIn * hwIn), xAt);
-    for (let gi = 0; gi < groups; gi++) {
-      unfold(instance, g, xAt + gi * cInG * hwIn, cInG, colsAt, 0);
-      const gyg = gyAt + gi * cOutG * hw, gwg = gwAt + gi * cOutG * rows;
-      gemm(instance, false, true, cOutG, rows, hw, gyg, hw, colsAt, hw, 1, gwg, rows);
-    }
-  }
-  gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
-  if (gb !== null) {
-    for (let o = 0; o < cOut; o++) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const start = (s * cOut + o) * hw;
-        for (let i = start; i < start + hw; i++) sum += gy[i];
-      }
-      gb[o] += sum;
-    }
-  }
-}
-
-/** kernels.wat's gemm with alpha = 1 on operands at float indices a, b, c (beta = 0 overwrites C). */
-function gemm(
-  instance: WasmInstance,
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: number,
-  lda: number,
-  b: number,
-  ldb: number,
-  beta: 0 | 1,
-  c: number,
-  ldc: number,
-): void {
-  instance.exports.gemm(
-    +transA,
-    +transB,
-    m,
-    n,
-    k,
-    a * 4,
-    lda,
-    b * 4,
-    ldb,
-    c * 4,
-    ldc,
-    1,
-    beta,
-    +(beta === 0),
-    WORK,
-  );
-}
-
-/** kernels.wat's im2col (add = 0) or col2im (add = 1) between float indices x and cols. */
-function unfold(
-  instance: WasmInstance,
-  g: Conv2dGeometry,
-  x: number,
-  c: number,
-  cols: number,
-  add: number,
-) {
-  instance.exports.im2col(
-    x * 4,
-    c,
-    g.h,
-    g.w,
-    g.kh,
-    g.kw,
-    g.strideH,
-    g.strideW,
-    g.padH,
-    g.padW,
-    g.dilationH,
-    g.dilationW,
-    g.hOut,
-    g.wOut,
-    cols * 4,
-    add,
-  );
 }

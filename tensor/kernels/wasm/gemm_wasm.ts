@@ -6,6 +6,7 @@ import {
   loadWasmInstance,
   MC,
   NC,
+  requireInstance,
   type WasmGemmFlavor,
   type WasmInstance,
   WORK,
@@ -283,7 +284,5 @@ export function wasmGemmFlavor(): WasmGemmFlavor | null {
  * ```
  */
 export const gemmWasm: GemmFunction = best ?? (() => {
-  throw new TypeError(
-    "Cannot run gemmWasm: this runtime has no WebAssembly SIMD (wasmSimdSupported() is false); use gemm from gemm.ts",
-  );
+  requireInstance("gemmWasm", "gemm from gemm.ts"); // throws: there is no instance
 });

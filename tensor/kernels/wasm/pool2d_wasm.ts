@@ -1,7 +1,7 @@
 /** maxPool2dForwardWasm: pool2d.ts's max pooling in WebAssembly, SIMD for 2×2 windows of stride 2. */
 
 import type { Pool2dGeometry } from "../pool2d.ts";
-import { bestInstance, WORK_END } from "./_instance.ts";
+import { requireInstance, windowArgs, WORK_END } from "./_instance.ts";
 
 /** Floats of x, y and argmax per chunk of planes, so a chunk stays in L2 while it is copied. */
 const CHUNK_FLOATS = 1 << 18;
@@ -37,12 +37,8 @@ export function maxPool2dForwardWasm(
   y: Float32Array,
   argmax: Int32Array,
 ): void {
-  if (bestInstance === null) {
-    throw new TypeError(
-      "Cannot run maxPool2dForwardWasm: this runtime has no WebAssembly SIMD (wasmSimdSupported() is false); use pool2d.ts",
-    );
-  }
-  const { exports } = bestInstance;
+  const instance = requireInstance("maxPool2dForwardWasm", "pool2d.ts");
+  const { exports } = instance;
   const { n, c, h, w, hOut, wOut } = g;
   const planes = n * c, hwIn = h * w, hw = hOut * wOut;
   const chunk = Math.max(1, Math.min(planes, Math.floor(CHUNK_FLOATS / (hwIn + 2 * hw))));
@@ -50,7 +46,7 @@ export function maxPool2dForwardWasm(
   const xAt = WORK_END >> 2;
   const yAt = xAt + Math.ceil((chunk * hwIn) / 4) * 4;
   const argAt = yAt + Math.ceil((chunk * hw) / 4) * 4;
-  const heap = bestInstance.reserve((argAt + chunk * hw) * 4);
+  const heap = instance.reserve((argAt + chunk * hw) * 4);
   const ints = new Int32Array(heap.buffer, 0, heap.length);
   for (let p0 = 0; p0 < planes; p0 += chunk) {
     const count = Math.min(chunk, planes - p0);
@@ -60,14 +56,7 @@ export function maxPool2dForwardWasm(
       count,
       h,
       w,
-      g.kh,
-      g.kw,
-      g.strideH,
-      g.strideW,
-      g.padH,
-      g.padW,
-      g.dilationH,
-      g.dilationW,
+      ...windowArgs(g),
       hOut,
       wOut,
       yAt * 4,
