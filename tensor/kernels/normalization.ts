@@ -2,8 +2,9 @@
  * Normalization kernels: batch-norm statistics, forward and backward over
  * [N, C, L] (L = 1 for [N, C], H·W for images), and layer-norm over rows [M, K].
  *
- * Sums are accumulated in float64 (JS numbers), variances by the two-pass formula
- * Σ(x − mean)² / M, and results are rounded to float32 on store.
+ * Sums are accumulated in float64 (JS numbers) — the statistics' sums in four interleaved
+ * partial sums, since a single running sum waits on each add before the next — variances
+ * by the two-pass formula Σ(x − mean)² / M, and results are rounded to float32 on store.
  */
 
 /**
@@ -24,19 +25,10 @@ export function batchNormStats(
   const m = n * l;
   for (let ch = 0; ch < c; ch++) {
     let s = 0;
-    for (let i = 0; i < n; i++) {
-      const base = (i * c + ch) * l;
-      for (let j = base; j < base + l; j++) s += x[j];
-    }
+    for (let i = 0; i < n; i++) s += sum(x, (i * c + ch) * l, (i * c + ch + 1) * l);
     const mu = s / m;
     let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const base = (i * c + ch) * l;
-      for (let j = base; j < base + l; j++) {
-        const d = x[j] - mu;
-        ss += d * d;
-      }
-    }
+    for (let i = 0; i < n; i++) ss += sumSquaredDeviations(x, (i * c + ch) * l, (i * c + ch + 1) * l, mu);
     mean[ch] = mu;
     variance[ch] = ss / m;
   }
@@ -168,15 +160,8 @@ export function layerNormForward(
 ): void {
   for (let r = lo; r < hi; r++) {
     const base = r * size;
-    let s = 0;
-    for (let k = 0; k < size; k++) s += x[base + k];
-    const mu = s / size;
-    let ss = 0;
-    for (let k = 0; k < size; k++) {
-      const d = x[base + k] - mu;
-      ss += d * d;
-    }
-    const is = 1 / Math.sqrt(ss / size + eps);
+    const mu = sum(x, base, base + size) / size;
+    const is = 1 / Math.sqrt(sumSquaredDeviations(x, base, base + size, mu) / size + eps);
     mean[r] = mu;
     invStd[r] = is;
     for (let k = 0; k < size; k++) {
@@ -229,4 +214,33 @@ export function layerNormBackward(
       gx[base + k] = is * (g - meanG - xhat * meanGXhat);
     }
   }
+}
+
+/** Σ x[lo:hi] in four interleaved float64 partial sums. */
+function sum(x: Float32Array, lo: number, hi: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = lo;
+  for (; j + 4 <= hi; j += 4) {
+    s0 += x[j];
+    s1 += x[j + 1];
+    s2 += x[j + 2];
+    s3 += x[j + 3];
+  }
+  for (; j < hi; j++) s0 += x[j];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** Σ (x[j] − mu)² over [lo, hi), as `sum`. */
+function sumSquaredDeviations(x: Float32Array, lo: number, hi: number, mu: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = lo;
+  for (; j + 4 <= hi; j += 4) {
+    const d0 = x[j] - mu, d1 = x[j + 1] - mu, d2 = x[j + 2] - mu, d3 = x[j + 3] - mu;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; j < hi; j++) s0 += (x[j] - mu) * (x[j] - mu);
+  return (s0 + s1) + (s2 + s3);
 }
