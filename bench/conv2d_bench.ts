@@ -1,5 +1,5 @@
 /**
- * Conv2d forward/backward times for the MNIST LeNet and CIFAR shapes, as a markdown table (best of runs).
+ * Conv2d forward/backward times for the MNIST LeNet, mnist-cnn and CIFAR shapes, as a markdown table (best of runs).
  *
  *   deno run -A bench/conv2d_bench.ts        bun bench/conv2d_bench.ts
  *
@@ -14,7 +14,6 @@ import {
   conv2dBackwardWeight,
   conv2dForward,
   conv2dGeometry,
-  type Conv2dGeometryInput,
   conv2dWorkspaceSize,
 } from "../tensor/kernels/conv2d.ts";
 import {
@@ -56,36 +55,25 @@ const versions = [
   },
 ];
 
-const defaults = {
-  strideH: 1,
-  strideW: 1,
-  padH: 0,
-  padW: 0,
-  dilationH: 1,
-  dilationW: 1,
-  groups: 1,
-};
-const shapes: Array<{ label: string; input: Conv2dGeometryInput; naive: boolean }> = [
-  {
-    label: "MNIST conv1: N=64, 1→8, k5, 28×28",
-    input: { ...defaults, n: 64, cIn: 1, h: 28, w: 28, cOut: 8, kh: 5, kw: 5 },
-    naive: true,
-  },
-  {
-    label: "MNIST conv2: N=64, 8→16, k3, 12×12",
-    input: { ...defaults, n: 64, cIn: 8, h: 12, w: 12, cOut: 16, kh: 3, kw: 3 },
-    naive: true,
-  },
-  {
-    label: "CIFAR conv1: N=128, 3→32, k3 p1, 32×32",
-    input: { ...defaults, n: 128, cIn: 3, h: 32, w: 32, cOut: 32, kh: 3, kw: 3, padH: 1, padW: 1 },
-    naive: false,
-  },
-  {
-    label: "CIFAR conv2: N=128, 32→64, k3 p1, 16×16",
-    input: { ...defaults, n: 128, cIn: 32, h: 16, w: 16, cOut: 64, kh: 3, kw: 3, padH: 1, padW: 1 },
-    naive: false,
-  },
+/** Each benchmark layer: stride 1, a square k×k kernel, `pad` zeros on every side. */
+interface Shape {
+  name: string;
+  naive: boolean; // whether the naive oracle runs too
+  n: number;
+  cIn: number;
+  cOut: number;
+  h: number;
+  w: number;
+  k: number;
+  pad: number;
+}
+const shapes: Shape[] = [
+  { name: "MNIST conv1", naive: true, n: 64, cIn: 1, cOut: 8, h: 28, w: 28, k: 5, pad: 0 },
+  { name: "MNIST conv2", naive: true, n: 64, cIn: 8, cOut: 16, h: 12, w: 12, k: 3, pad: 0 },
+  { name: "mnist-cnn conv1", naive: false, n: 64, cIn: 1, cOut: 16, h: 28, w: 28, k: 5, pad: 0 },
+  { name: "mnist-cnn conv2", naive: false, n: 64, cIn: 16, cOut: 32, h: 12, w: 12, k: 5, pad: 0 },
+  { name: "CIFAR conv1", naive: false, n: 128, cIn: 3, cOut: 32, h: 32, w: 32, k: 3, pad: 1 },
+  { name: "CIFAR conv2", naive: false, n: 128, cIn: 32, cOut: 64, h: 16, w: 16, k: 3, pad: 1 },
 ];
 
 function random(length: number, rng: Rng): Float32Array {
@@ -103,8 +91,20 @@ console.log(`${runtimeName()} — \`${commandLine()}\`\n`);
 console.log("| shape | kernel | forward | backward input | backward weight | total | GFLOP/s |");
 console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
 const rng = new Rng(0);
-for (const { label, input, naive } of shapes) {
-  const g = conv2dGeometry(input);
+for (const { name, naive, n, cIn, cOut, h, w, k, pad } of shapes) {
+  const label = `${name}: N=${n}, ${cIn}→${cOut}, k${k}${pad > 0 ? ` p${pad}` : ""}, ${h}×${w}`;
+  const kernel = { kh: k, kw: k, strideH: 1, strideW: 1, padH: pad, padW: pad };
+  const g = conv2dGeometry({
+    n,
+    cIn,
+    cOut,
+    h,
+    w,
+    ...kernel,
+    dilationH: 1,
+    dilationW: 1,
+    groups: 1,
+  });
   const rows = (g.cIn / g.groups) * g.kh * g.kw;
   const x = random(g.n * g.cIn * g.h * g.w, rng);
   const weight = random(g.cOut * rows, rng);

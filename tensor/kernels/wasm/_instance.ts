@@ -63,7 +63,10 @@ export interface WasmKernelExports {
     dstRow: number,
     dstPlane: number,
   ): void;
-  /** y[s, o, f] = bias[o] + Σ_r w[o, r]·x[s, off_r + f]: stride-1 convolution as shifted taps. */
+  /**
+   * y[s, o, i·outW + j] = bias[o] + Σ_r w[o, r]·x[s, off_r + i·ldx + j]: stride-1 convolution as
+   * shifted taps.
+   */
   convTaps(
     x: number,
     xStride: number,
@@ -75,9 +78,14 @@ export interface WasmKernelExports {
     y: number,
     ldy: number,
     yStride: number,
-    n: number,
+    outRows: number,
+    outW: number,
+    ldx: number,
   ): void;
-  /** gw[o·ldw + r] += Σ_s Σ_f gy[s, o, f]·x[s, off_r + f]: the weight gradient of convTaps. */
+  /**
+   * gw[o·ldw + r] += Σ_{s, i, j} gy[s, o, i·outW + j]·x[s, off_r + i·ldx + j]: the weight gradient
+   * of convTaps.
+   */
   convTapsWeight(
     gy: number,
     gyStride: number,
@@ -88,7 +96,9 @@ export interface WasmKernelExports {
     samples: number,
     offs: number,
     rows: number,
-    n: number,
+    outRows: number,
+    outW: number,
+    ldx: number,
     gw: number,
     ldw: number,
   ): void;

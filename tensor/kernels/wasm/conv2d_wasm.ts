@@ -5,8 +5,10 @@
  * is copied into zero-padded planes whose rows all share one stride, so tap (c, p, q) of the
  * kernel is a constant shift of the flattened plane and the convolution is a sum of shifted rows
  * (convTaps, convTapsWeight) with no im2col matrix and no GEMM packing, which dominate the small
- * per-sample GEMMs of those layers. Other strides fall back to im2col + gemm per sample
- * (_conv2d_im2col.ts).
+ * per-sample GEMMs of those layers; the kernels compute either the real output rows or, where
+ * fewer, flat outputs over the padded rows (_conv2d_taps.ts lays both out). Other strides, and
+ * backward-input shapes whose taps would mostly multiply gy's zero padding, fall back to
+ * im2col + gemm per sample (_conv2d_im2col.ts).
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
@@ -18,6 +20,16 @@ import {
   forwardIm2col,
   regions,
 } from "./_conv2d_im2col.ts";
+import {
+  blockSamples,
+  outputLayout,
+  packedSize,
+  packTaps,
+  padded,
+  padSamples,
+  roundUp,
+  tapOffsets,
+} from "./_conv2d_taps.ts";
 
 /**
  * y = conv2d(x, weight) + bias, exactly as {@linkcode conv2dForward} in conv2d.ts:
@@ -66,8 +78,11 @@ export function conv2dBackwardInputWasm(
   const instance = requireInstance("conv2dBackwardInputWasm", "conv2d.ts");
   const padH = (g.kh - 1) * g.dilationH - g.padH, padW = (g.kw - 1) * g.dilationW - g.padW;
   // With C_in/groups not a multiple of 4 (a network's RGB or grayscale input layer) the taps
-  // pass wastes tile rows or re-reads gy per channel and im2col + gemm measured as fast or faster.
-  const tapsPay = (g.cIn / g.groups) % 4 === 0;
+  // pass wastes tile rows or re-reads gy per channel, and where gy is small against the kernel
+  // (8×8 under a 5×5 kernel) most taps multiply its zero padding: im2col + gemm measured as fast
+  // or faster once the taps compute over twice the hOut·wOut outputs per plane of the real work.
+  const computed = outputLayout(g.h, g.w, g.wOut + 2 * padW, 8).computed;
+  const tapsPay = (g.cIn / g.groups) % 4 === 0 && computed <= 2 * g.hOut * g.wOut;
   if (g.strideH !== 1 || g.strideW !== 1 || padH < 0 || padW < 0 || !tapsPay) {
     backwardInputIm2col(instance, g, gy, weight, gx);
     return;
@@ -109,8 +124,9 @@ export function conv2dBackwardWeightWasm(
   const { n, cIn, cOut, groups } = g;
   const { cInG, cOutG, hw, hwIn, rows } = dims(g);
   const pad = padded(g.h, g.w, g.padH, g.padW, g.kw, g.dilationW);
-  // gy planes in the padded row stride, zero past wOut and up to a multiple of 4 floats
-  const ldg = roundUp(g.hOut * pad.w, 4);
+  // gy planes in the layout's rows, zero past wOut and up to a multiple of 4 floats
+  const out = outputLayout(g.hOut, roundUp(g.wOut, 4), pad.w, 4);
+  const outW = roundUp(out.outW, 4), ldg = out.outRows * outW;
   const s = blockSamples(n, cIn * (hwIn + pad.plane) + cOut * (hw + ldg));
   const taps = tapOffsets(cInG, g.kh, g.kw, pad.plane, g.dilationH * pad.w, g.dilationW);
   // [tap offsets | gw | gb sums | x block | padded x block | gy block | padded gy block (+3
@@ -135,7 +151,7 @@ export function conv2dBackwardWeightWasm(
     const count = Math.min(s, n - s0);
     padSamples(instance, heap, g, pad, x, s0, count, xAt, xpAt);
     heap.set(gy.subarray(s0 * cOut * hw, (s0 + count) * cOut * hw), gyAt);
-    e.copyRows(gyAt * 4, gpAt * 4, count * cOut, g.hOut, g.wOut, g.wOut, hw, pad.w, ldg);
+    e.copyRows(gyAt * 4, gpAt * 4, count * cOut, g.hOut, g.wOut, g.wOut, hw, out.row, ldg);
     for (let gi = 0; gi < groups; gi++) {
       e.convTapsWeight(
         (gpAt + gi * cOutG * ldg) * 4,
@@ -147,7 +163,9 @@ export function conv2dBackwardWeightWasm(
         count,
         offsAt * 4,
         rows,
-        ldg,
+        out.outRows,
+        outW,
+        out.ldx,
         (gwAt + gi * cOutG * rows) * 4,
         rows,
       );
@@ -176,7 +194,8 @@ function tapsForward(
   const { n, cIn, cOut, groups } = g;
   const { cInG, cOutG, hw, hwIn, rows } = dims(g);
   const pad = padded(g.h, g.w, g.padH, g.padW, g.kw, g.dilationW);
-  const flat = g.hOut * pad.w, ldy = roundUp(flat, 32);
+  const out = outputLayout(g.hOut, g.wOut, pad.w, 8);
+  const ldy = roundUp((out.outRows - 1) * out.outW + roundUp(out.outW, 32), 4);
   const s = blockSamples(n, cIn * (hwIn + pad.plane) + cOut * (ldy + hw));
   const taps = tapOffsets(cInG, g.kh, g.kw, pad.plane, g.dilationH * pad.w, g.dilationW);
   const wBlocks = packedSize(cOutG, taps.length);
@@ -214,110 +233,12 @@ function tapsForward(
         (yfAt + gi * cOutG * ldy) * 4,
         ldy,
         cOut * ldy,
-        flat,
+        out.outRows,
+        out.outW,
+        out.ldx,
       );
     }
-    e.copyRows(yfAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, pad.w, ldy, g.wOut, hw);
+    e.copyRows(yfAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, out.row, ldy, g.wOut, hw);
     y.set(heap.subarray(yAt, yAt + count * cOut * hw), s0 * cOut * hw);
   }
-}
-
-/**
- * Copies samples s0 … s0 + count − 1 of x [N, C_in, H, W] to float index xAt and from there into
- * the interiors of the padded planes at xpAt (their borders stay as zeroed before the first block).
- */
-function padSamples(
-  instance: WasmInstance,
-  heap: Float32Array,
-  g: Conv2dGeometry,
-  pad: ReturnType<typeof padded>,
-  x: Float32Array,
-  s0: number,
-  count: number,
-  xAt: number,
-  xpAt: number,
-): void {
-  const { cIn, h, w } = g, hwIn = h * w;
-  heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
-  const interior = xpAt + g.padH * pad.w + g.padW;
-  instance.exports.copyRows(xAt * 4, interior * 4, count * cIn, h, w, w, hwIn, pad.w, pad.plane);
-}
-
-/** Bytes of wasm memory one block of samples may take in the tap passes (see blockSamples). */
-const BLOCK_BYTES = 512 * 1024;
-
-/**
- * Samples per block of the tap kernels: as many as keep a block's buffers (perSample floats each)
- * within BLOCK_BYTES, so they stay in cache between the copy in, the kernel and the copy out and
- * the wasm memory stays small, but at least one. (64 KiB to 2 MiB measured the same within noise
- * on the benchmark layers: what counts is fewer, larger kernel calls than one per sample.)
- */
-function blockSamples(n: number, perSample: number): number {
-  return Math.max(1, Math.min(n, Math.floor(BLOCK_BYTES / (4 * perSample))));
-}
-
-/**
- * Geometry of zero-padded planes for the tap kernels: an [h, w] image with pad rows above and
- * below and pad columns each side is a [h + 2·padH, w + 2·padW] plane. The last tap of the last
- * plane reads up to 31 + (kw − 1)·dilationW floats past it (for junk outputs), hence `slack`.
- */
-function padded(h: number, w: number, padH: number, padW: number, kw: number, dilationW: number) {
-  const width = w + 2 * padW;
-  return { w: width, plane: (h + 2 * padH) * width, slack: 32 + (kw - 1) * dilationW };
-}
-
-/**
- * Byte offsets of the taps (c, p, q), c-major as weight's rows, in planes of `plane` floats with
- * rows `rowStep` = dilationH·width and columns `colStep` = dilationW floats apart, padded with a
- * 0 to an even count (convTaps takes taps two at a time).
- */
-function tapOffsets(
-  channels: number,
-  kh: number,
-  kw: number,
-  plane: number,
-  rowStep: number,
-  colStep: number,
-): Int32Array {
-  const count = channels * kh * kw;
-  const offs = new Int32Array(roundUp(count, 2));
-  let r = 0;
-  for (let c = 0; c < channels; c++) {
-    for (let p = 0; p < kh; p++) {
-      for (let q = 0; q < kw; q++) offs[r++] = 4 * (c * plane + p * rowStep + q * colStep);
-    }
-  }
-  return offs;
-}
-
-/** Floats of convTaps' packed weights for m outputs and `taps` taps: ⌈m/4⌉ blocks of 4 + 4·taps. */
-function packedSize(m: number, taps: number): number {
-  return Math.ceil(m / 4) * 4 * (1 + taps);
-}
-
-/**
- * Writes convTaps' weight blocks at float index `at`: per 4 outputs o, bias[bias0 + o] (0 without
- * bias) then weightAt(o, r) for each tap r, 4 outputs side by side; 0 for o ≥ m.
- */
-function packTaps(
-  heap: Float32Array,
-  at: number,
-  m: number,
-  taps: number,
-  bias: Float32Array | null,
-  bias0: number,
-  weightAt: (o: number, r: number) => number,
-): void {
-  for (let ob = 0; ob < m; ob += 4) {
-    for (let i = 0; i < 4; i++) {
-      const o = ob + i;
-      heap[at + i] = o < m && bias !== null ? bias[bias0 + o] : 0;
-      for (let r = 0; r < taps; r++) heap[at + 4 * (1 + r) + i] = o < m ? weightAt(o, r) : 0;
-    }
-    at += 4 * (1 + taps);
-  }
-}
-
-function roundUp(value: number, multiple: number): number {
-  return Math.ceil(value / multiple) * multiple;
 }

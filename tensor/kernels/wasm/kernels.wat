@@ -386,214 +386,230 @@
           (local.set $iEnd (select (local.get $iLo) (local.get $iHi) (i32.ge_s (local.get $jLo) (local.get $jHi))))
           (local.set $i (i32.const 0))
           (loop $outRows
-            (local.set $dst (i32.add (local.get $row) (i32.mul (local.get $i) (local.get $rowBytes))))
-            (if (i32.or (i32.lt_s (local.get $i) (local.get $iLo)) (i32.ge_s (local.get $i) (local.get $iEnd)))
-              (then (if (i32.eqz (local.get $add)) (then (call $zero (local.get $dst) (local.get $wOut)))))
-              (else
-                ;; x address of output column j = 0 (only j ∈ [jLo, jHi) are read or written)
-                (local.set $src (i32.add (local.get $plane) (i32.shl (i32.add
-                  (i32.mul (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph))
-                    (i32.mul (local.get $p) (local.get $dh))) (local.get $w))
-                  (i32.sub (i32.mul (local.get $q) (local.get $dw)) (local.get $pw))) (i32.const 2))))
-                (if (i32.eqz (local.get $add)) (then
-                  (call $zero (local.get $dst) (local.get $jLo))
-                  (call $zero (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2)))
-                    (i32.sub (local.get $wOut) (local.get $jHi)))))
-                (local.set $j (local.get $jLo))
-                (local.set $sd (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
-                (local.set $ss (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $swb))))
-                (if (i32.eq (local.get $sw) (i32.const 1))
-                  (then
-                    (block $done
-                      (loop $vec
-                        (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $jHi)))
-                        (if (local.get $add)
-                          (then (v128.store (local.get $ss)
-                            (f32x4.add (v128.load (local.get $ss)) (v128.load (local.get $sd)))))
-                          (else (v128.store (local.get $sd) (v128.load (local.get $ss)))))
-                        (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
-                        (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
-                        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                        (br $vec)))))
-                (block $done
-                  (loop $one
-                    (br_if $done (i32.ge_s (local.get $j) (local.get $jHi)))
-                    (if (local.get $add)
-                      (then (f32.store (local.get $ss) (f32.add (f32.load (local.get $ss)) (f32.load (local.get $sd)))))
-                      (else (f32.store (local.get $sd) (f32.load (local.get $ss)))))
-                    (local.set $sd (i32.add (local.get $sd) (i32.const 4)))
-                    (local.set $ss (i32.add (local.get $ss) (local.get $swb)))
-                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                    (br $one)))))
-            (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))
-          (local.set $row (i32.add (local.get $row) (i32.mul (local.get $hOut) (local.get $rowBytes))))
-          (br_if $kCols (i32.lt_s (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $kw))))
-        (br_if $kRows (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kh))))
-      (br_if $channels (i32.lt_s (local.tee $ci (i32.add (local.get $ci) (i32.const 1))) (local.get $c)))))
-
-  ;; Copies a [planes, rows, cols] block of floats from $src to $dst; row and plane strides are in
-  ;; floats ($sr, $sp at the source, $dr, $dp at the destination). conv2d_wasm.ts uses it to pad
-  ;; images into the zero-bordered planes of the tap kernels and to crop their outputs back.
-  (func (export "copyRows") (param $src i32) (param $dst i32) (param $planes i32) (param $rows i32)
-      (param $cols i32) (param $sr i32) (param $sp i32) (param $dr i32) (param $dp i32)
-    (local $pl i32) (local $r i32) (local $s i32) (local $d i32) (local $end i32) (local $end4 i32)
-    (local.set $pl (i32.const 0))
-    (loop $planes
-      (local.set $r (i32.const 0))
-      (loop $rows
-        (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $pl) (local.get $sp))
-          (i32.mul (local.get $r) (local.get $sr))) (i32.const 2))))
-        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $pl) (local.get $dp))
-          (i32.mul (local.get $r) (local.get $dr))) (i32.const 2))))
-        (local.set $end (i32.add (local.get $s) (i32.shl (local.get $cols) (i32.const 2))))
-        (local.set $end4 (i32.sub (local.get $end) (i32.const 16)))
-        (block $done
-          (loop $vec
-            (br_if $done (i32.gt_s (local.get $s) (local.get $end4)))
-            (v128.store (local.get $d) (v128.load (local.get $s)))
-            (local.set $s (i32.add (local.get $s) (i32.const 16)))
-            (local.set $d (i32.add (local.get $d) (i32.const 16)))
-            (br $vec)))
-        (block $done
-          (loop $one
-            (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
-            (f32.store (local.get $d) (f32.load (local.get $s)))
-            (local.set $s (i32.add (local.get $s) (i32.const 4)))
-            (local.set $d (i32.add (local.get $d) (i32.const 4)))
-            (br $one)))
-        (br_if $rows (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows))))
-      (br_if $planes (i32.lt_s (local.tee $pl (i32.add (local.get $pl) (i32.const 1))) (local.get $planes)))))
-
-  ;; convTaps for 4 outputs of one sample: the weight block at $wb, x at $xb, output rows at $y,
-  ;; $y + $ldyb, ... (bytes); 8 flat outputs at a time in a 4×8 register tile as in $tile.
-  (func $tapsBlock (param $xb i32) (param $offs i32) (param $end i32) (param $wb i32) (param $y i32)
-      (param $ldyb i32) (param $n i32)
-    (local $j i32) (local $xj i32) (local $po i32) (local $pw i32) (local $pa i32)
-    (local $av v128) (local $b0 v128) (local $b1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $j (i32.const 0))
-    (loop $chunks
-      (local.set $c00 (v128.load32_splat offset=0 (local.get $wb)))
-      (local.set $c01 (local.get $c00))
-      (local.set $c10 (v128.load32_splat offset=4 (local.get $wb)))
-      (local.set $c11 (local.get $c10))
-      (local.set $c20 (v128.load32_splat offset=8 (local.get $wb)))
-      (local.set $c21 (local.get $c20))
-      (local.set $c30 (v128.load32_splat offset=12 (local.get $wb)))
-      (local.set $c31 (local.get $c30))
-      (local.set $xj (i32.add (local.get $xb) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $po (local.get $offs))
-      (local.set $pw (i32.add (local.get $wb) (i32.const 16)))
-      (loop $taps
-        (local.set $pa (i32.add (local.get $xj) (i32.load offset=0 (local.get $po))))
-        (local.set $b0 (v128.load offset=0 (local.get $pa)))
-        (local.set $b1 (v128.load offset=16 (local.get $pa)))
-        (local.set $av (v128.load32_splat offset=0 (local.get $pw)))
-        (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
-        (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
-        (local.set $av (v128.load32_splat offset=4 (local.get $pw)))
-        (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
-        (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
-        (local.set $av (v128.load32_splat offset=8 (local.get $pw)))
-        (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
-        (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
-        (local.set $av (v128.load32_splat offset=12 (local.get $pw)))
-        (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
-        (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
-        (local.set $pa (i32.add (local.get $xj) (i32.load offset=4 (local.get $po))))
-        (local.set $b0 (v128.load offset=0 (local.get $pa)))
-        (local.set $b1 (v128.load offset=16 (local.get $pa)))
-        (local.set $av (v128.load32_splat offset=16 (local.get $pw)))
-        (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
-        (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
-        (local.set $av (v128.load32_splat offset=20 (local.get $pw)))
-        (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
-        (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
-        (local.set $av (v128.load32_splat offset=24 (local.get $pw)))
-        (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
-        (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
-        (local.set $av (v128.load32_splat offset=28 (local.get $pw)))
-        (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
-        (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
-        (local.set $pw (i32.add (local.get $pw) (i32.const 32)))
-        (br_if $taps (i32.lt_u (local.tee $po (i32.add (local.get $po) (i32.const 8))) (local.get $end))))
-      (local.set $pa (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))
-      (v128.store offset=0 (local.get $pa) (local.get $c00))
-      (v128.store offset=16 (local.get $pa) (local.get $c01))
-      (local.set $pa (i32.add (local.get $pa) (local.get $ldyb)))
-      (v128.store offset=0 (local.get $pa) (local.get $c10))
-      (v128.store offset=16 (local.get $pa) (local.get $c11))
-      (local.set $pa (i32.add (local.get $pa) (local.get $ldyb)))
-      (v128.store offset=0 (local.get $pa) (local.get $c20))
-      (v128.store offset=16 (local.get $pa) (local.get $c21))
-      (local.set $pa (i32.add (local.get $pa) (local.get $ldyb)))
-      (v128.store offset=0 (local.get $pa) (local.get $c30))
-      (v128.store offset=16 (local.get $pa) (local.get $c31))
-      (br_if $chunks (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 8))) (local.get $n)))))
+              (local.set $dst (i32.add (local.get $row) (i32.mul (local.get $i) (local.get $rowBytes))))
+              (if (i32.or (i32.lt_s (local.get $i) (local.get $iLo)) (i32.ge_s (local.get $i) (local.get $iEnd)))
+                (then (if (i32.eqz (local.get $add)) (then (call $zero (local.get $dst) (local.get $wOut)))))
+                (else
+                  ;; x address of output column j = 0 (only j ∈ [jLo, jHi) are read or written)
+                  (local.set $src (i32.add (local.get $plane) (i32.shl (i32.add
+                    (i32.mul (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph))
+                      (i32.mul (local.get $p) (local.get $dh))) (local.get $w))
+                    (i32.sub (i32.mul (local.get $q) (local.get $dw)) (local.get $pw))) (i32.const 2))))
+                  (if (i32.eqz (local.get $add)) (then
+                    (call $zero (local.get $dst) (local.get $jLo))
+                    (call $zero (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2)))
+                      (i32.sub (local.get $wOut) (local.get $jHi)))))
+                  (local.set $j (local.get $jLo))
+                  (local.set $sd (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
+                  (local.set $ss (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $swb))))
+                  (if (i32.eq (local.get $sw) (i32.const 1))
+                    (then
+                      (block $done
+                        (loop $vec
+                          (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $jHi)))
+                          (if (local.get $add)
+                            (then (v128.store (local.get $ss)
+                              (f32x4.add (v128.load (local.get $ss)) (v128.load (local.get $sd)))))
+                            (else (v128.store (local.get $sd) (v128.load (local.get $ss)))))
+                          (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
+                          (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
+                          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                          (br $vec)))))
+                  (block $done
+                    (loop $one
+                      (br_if $done (i32.ge_s (local.get $j) (local.get $jHi)))
+                      (if (local.get $add)
+                        (then (f32.store (local.get $ss) (f32.add (f32.load (local.get $ss)) (f32.load (local.get $sd)))))
+                        (else (f32.store (local.get $sd) (f32.load (local.get $ss)))))
+                      (local.set $sd (i32.add (local.get $sd) (i32.const 4)))
+                      (local.set $ss (i32.add (local.get $ss) (local.get $swb)))
+                      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                      (br $one)))))
+              (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))
+            (local.set $row (i32.add (local.get $row) (i32.mul (local.get $hOut) (local.get $rowBytes))))
+            (br_if $kCols (i32.lt_s (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $kw))))
+          (br_if $kRows (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kh))))
+        (br_if $channels (i32.lt_s (local.tee $ci (i32.add (local.get $ci) (i32.const 1))) (local.get $c)))))
+  
+    ;; Copies a [planes, rows, cols] block of floats from $src to $dst; row and plane strides are in
+    ;; floats ($sr, $sp at the source, $dr, $dp at the destination). conv2d_wasm.ts uses it to pad
+    ;; images into the zero-bordered planes of the tap kernels and to crop their outputs back.
+    (func (export "copyRows") (param $src i32) (param $dst i32) (param $planes i32) (param $rows i32)
+        (param $cols i32) (param $sr i32) (param $sp i32) (param $dr i32) (param $dp i32)
+      (local $pl i32) (local $r i32) (local $s i32) (local $d i32) (local $end i32) (local $end4 i32)
+      (local.set $pl (i32.const 0))
+      (loop $planes
+        (local.set $r (i32.const 0))
+        (loop $rows
+          (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $pl) (local.get $sp))
+            (i32.mul (local.get $r) (local.get $sr))) (i32.const 2))))
+          (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $pl) (local.get $dp))
+            (i32.mul (local.get $r) (local.get $dr))) (i32.const 2))))
+          (local.set $end (i32.add (local.get $s) (i32.shl (local.get $cols) (i32.const 2))))
+          (local.set $end4 (i32.sub (local.get $end) (i32.const 16)))
+          (block $done
+            (loop $vec
+              (br_if $done (i32.gt_s (local.get $s) (local.get $end4)))
+              (v128.store (local.get $d) (v128.load (local.get $s)))
+              (local.set $s (i32.add (local.get $s) (i32.const 16)))
+              (local.set $d (i32.add (local.get $d) (i32.const 16)))
+              (br $vec)))
+          (block $done
+            (loop $one
+              (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
+              (f32.store (local.get $d) (f32.load (local.get $s)))
+              (local.set $s (i32.add (local.get $s) (i32.const 4)))
+              (local.set $d (i32.add (local.get $d) (i32.const 4)))
+              (br $one)))
+          (br_if $rows (i32.lt_s (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows))))
+        (br_if $planes (i32.lt_s (local.tee $pl (i32.add (local.get $pl) (i32.const 1))) (local.get $planes)))))
+  
+    ;; convTaps for 4 outputs of one sample: the weight block at $wb, x at $xb, output planes at $y,
+    ;; $y + $ldyb, ... (bytes); per output row 8 outputs at a time in a 4×8 register tile as in
+    ;; $tile. $outRows rows of $outW outputs; row i reads x from $xb + i·$ldxb and is written
+    ;; from $y + 4·i·$outW (bytes), so the up to 7 junk outputs past a row land on the next row's
+    ;; start before it is computed, and past the last row on the plane's slack.
+    (func $tapsBlock (param $xb i32) (param $offs i32) (param $end i32) (param $wb i32) (param $y i32)
+        (param $ldyb i32) (param $outRows i32) (param $outW i32) (param $ldxb i32)
+      (local $i i32) (local $j i32) (local $xj i32) (local $po i32) (local $pw i32) (local $pa i32)
+      (local $av v128) (local $b0 v128) (local $b1 v128)
+      (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+      (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+      (local.set $i (i32.const 0))
+      (loop $outRows
+      (local.set $j (i32.const 0))
+      (loop $chunks
+        (local.set $c00 (v128.load32_splat offset=0 (local.get $wb)))
+        (local.set $c01 (local.get $c00))
+        (local.set $c10 (v128.load32_splat offset=4 (local.get $wb)))
+        (local.set $c11 (local.get $c10))
+        (local.set $c20 (v128.load32_splat offset=8 (local.get $wb)))
+        (local.set $c21 (local.get $c20))
+        (local.set $c30 (v128.load32_splat offset=12 (local.get $wb)))
+        (local.set $c31 (local.get $c30))
+        (local.set $xj (i32.add (local.get $xb) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $po (local.get $offs))
+        (local.set $pw (i32.add (local.get $wb) (i32.const 16)))
+        (loop $taps
+          (local.set $pa (i32.add (local.get $xj) (i32.load offset=0 (local.get $po))))
+          (local.set $b0 (v128.load offset=0 (local.get $pa)))
+          (local.set $b1 (v128.load offset=16 (local.get $pa)))
+          (local.set $av (v128.load32_splat offset=0 (local.get $pw)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
+          (local.set $av (v128.load32_splat offset=4 (local.get $pw)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
+          (local.set $av (v128.load32_splat offset=8 (local.get $pw)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
+          (local.set $av (v128.load32_splat offset=12 (local.get $pw)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
+          (local.set $pa (i32.add (local.get $xj) (i32.load offset=4 (local.get $po))))
+          (local.set $b0 (v128.load offset=0 (local.get $pa)))
+          (local.set $b1 (v128.load offset=16 (local.get $pa)))
+          (local.set $av (v128.load32_splat offset=16 (local.get $pw)))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c01)))
+          (local.set $av (v128.load32_splat offset=20 (local.get $pw)))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c11)))
+          (local.set $av (v128.load32_splat offset=24 (local.get $pw)))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c21)))
+          (local.set $av (v128.load32_splat offset=28 (local.get $pw)))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $b1) (local.get $c31)))
+          (local.set $pw (i32.add (local.get $pw) (i32.const 32)))
+          (br_if $taps (i32.lt_u (local.tee $po (i32.add (local.get $po) (i32.const 8))) (local.get $end))))
+        (local.set $pa (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))
+        (v128.store offset=0 (local.get $pa) (local.get $c00))
+        (v128.store offset=16 (local.get $pa) (local.get $c01))
+        (local.set $pa (i32.add (local.get $pa) (local.get $ldyb)))
+        (v128.store offset=0 (local.get $pa) (local.get $c10))
+        (v128.store offset=16 (local.get $pa) (local.get $c11))
+        (local.set $pa (i32.add (local.get $pa) (local.get $ldyb)))
+        (v128.store offset=0 (local.get $pa) (local.get $c20))
+        (v128.store offset=16 (local.get $pa) (local.get $c21))
+        (local.set $pa (i32.add (local.get $pa) (local.get $ldyb)))
+        (v128.store offset=0 (local.get $pa) (local.get $c30))
+        (v128.store offset=16 (local.get $pa) (local.get $c31))
+        (br_if $chunks (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 8))) (local.get $outW))))
+    (local.set $xb (i32.add (local.get $xb) (local.get $ldxb)))
+    (local.set $y (i32.add (local.get $y) (i32.shl (local.get $outW) (i32.const 2))))
+    (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $outRows)))))
 
   ;; convTaps for one output of one sample: bias then weights 16 bytes apart from $w, x at $xb,
-  ;; the output row at $y; 32 flat outputs at a time in 8 accumulators, so the row must have room
-  ;; for n rounded up to 32.
+  ;; the output plane at $y, rows as in $tapsBlock but 32 outputs at a time in 8 accumulators (up
+  ;; to 31 junk outputs past a row).
   (func $tapsRow (param $xb i32) (param $offs i32) (param $end i32) (param $w i32) (param $y i32)
-      (param $n i32)
-    (local $j i32) (local $xj i32) (local $po i32) (local $pw i32) (local $pa i32) (local $av v128) (local $b v128)
+      (param $outRows i32) (param $outW i32) (param $ldxb i32)
+    (local $i i32) (local $j i32) (local $xj i32) (local $po i32) (local $pw i32) (local $pa i32)
+    (local $av v128) (local $b v128)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
     (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
-    (local.set $j (i32.const 0))
-    (loop $chunks
-      (local.set $c0 (v128.load32_splat (local.get $w)))
-      (local.set $c1 (local.get $c0)) (local.set $c2 (local.get $c0)) (local.set $c3 (local.get $c0))
-      (local.set $c4 (local.get $c0)) (local.set $c5 (local.get $c0)) (local.set $c6 (local.get $c0))
-      (local.set $c7 (local.get $c0))
-      (local.set $xj (i32.add (local.get $xb) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $po (local.get $offs))
-      (local.set $pw (i32.add (local.get $w) (i32.const 16)))
-      (loop $taps
-        (local.set $pa (i32.add (local.get $xj) (i32.load (local.get $po))))
-        (local.set $av (v128.load32_splat (local.get $pw)))
-        (local.set $b (v128.load offset=0 (local.get $pa)))
-        (local.set $c0 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c0)))
-        (local.set $b (v128.load offset=16 (local.get $pa)))
-        (local.set $c1 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c1)))
-        (local.set $b (v128.load offset=32 (local.get $pa)))
-        (local.set $c2 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c2)))
-        (local.set $b (v128.load offset=48 (local.get $pa)))
-        (local.set $c3 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c3)))
-        (local.set $b (v128.load offset=64 (local.get $pa)))
-        (local.set $c4 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c4)))
-        (local.set $b (v128.load offset=80 (local.get $pa)))
-        (local.set $c5 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c5)))
-        (local.set $b (v128.load offset=96 (local.get $pa)))
-        (local.set $c6 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c6)))
-        (local.set $b (v128.load offset=112 (local.get $pa)))
-        (local.set $c7 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c7)))
-        (local.set $pw (i32.add (local.get $pw) (i32.const 16)))
-        (br_if $taps (i32.lt_u (local.tee $po (i32.add (local.get $po) (i32.const 4))) (local.get $end))))
-      (local.set $pa (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))
-      (v128.store offset=0 (local.get $pa) (local.get $c0))
-      (v128.store offset=16 (local.get $pa) (local.get $c1))
-      (v128.store offset=32 (local.get $pa) (local.get $c2))
-      (v128.store offset=48 (local.get $pa) (local.get $c3))
-      (v128.store offset=64 (local.get $pa) (local.get $c4))
-      (v128.store offset=80 (local.get $pa) (local.get $c5))
-      (v128.store offset=96 (local.get $pa) (local.get $c6))
-      (v128.store offset=112 (local.get $pa) (local.get $c7))
-      (br_if $chunks (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 32))) (local.get $n)))))
+    (local.set $i (i32.const 0))
+    (loop $outRows
+      (local.set $j (i32.const 0))
+      (loop $chunks
+        (local.set $c0 (v128.load32_splat (local.get $w)))
+        (local.set $c1 (local.get $c0)) (local.set $c2 (local.get $c0)) (local.set $c3 (local.get $c0))
+        (local.set $c4 (local.get $c0)) (local.set $c5 (local.get $c0)) (local.set $c6 (local.get $c0))
+        (local.set $c7 (local.get $c0))
+        (local.set $xj (i32.add (local.get $xb) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $po (local.get $offs))
+        (local.set $pw (i32.add (local.get $w) (i32.const 16)))
+        (loop $taps
+          (local.set $pa (i32.add (local.get $xj) (i32.load (local.get $po))))
+          (local.set $av (v128.load32_splat (local.get $pw)))
+          (local.set $b (v128.load offset=0 (local.get $pa)))
+          (local.set $c0 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c0)))
+          (local.set $b (v128.load offset=16 (local.get $pa)))
+          (local.set $c1 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c1)))
+          (local.set $b (v128.load offset=32 (local.get $pa)))
+          (local.set $c2 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c2)))
+          (local.set $b (v128.load offset=48 (local.get $pa)))
+          (local.set $c3 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c3)))
+          (local.set $b (v128.load offset=64 (local.get $pa)))
+          (local.set $c4 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c4)))
+          (local.set $b (v128.load offset=80 (local.get $pa)))
+          (local.set $c5 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c5)))
+          (local.set $b (v128.load offset=96 (local.get $pa)))
+          (local.set $c6 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c6)))
+          (local.set $b (v128.load offset=112 (local.get $pa)))
+          (local.set $c7 (f32x4.relaxed_madd (local.get $av) (local.get $b) (local.get $c7)))
+          (local.set $pw (i32.add (local.get $pw) (i32.const 16)))
+          (br_if $taps (i32.lt_u (local.tee $po (i32.add (local.get $po) (i32.const 4))) (local.get $end))))
+        (local.set $pa (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))
+        (v128.store offset=0 (local.get $pa) (local.get $c0))
+        (v128.store offset=16 (local.get $pa) (local.get $c1))
+        (v128.store offset=32 (local.get $pa) (local.get $c2))
+        (v128.store offset=48 (local.get $pa) (local.get $c3))
+        (v128.store offset=64 (local.get $pa) (local.get $c4))
+        (v128.store offset=80 (local.get $pa) (local.get $c5))
+        (v128.store offset=96 (local.get $pa) (local.get $c6))
+        (v128.store offset=112 (local.get $pa) (local.get $c7))
+        (br_if $chunks (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 32))) (local.get $outW))))
+    (local.set $xb (i32.add (local.get $xb) (local.get $ldxb)))
+    (local.set $y (i32.add (local.get $y) (i32.shl (local.get $outW) (i32.const 2))))
+    (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $outRows)))))
 
   ;; Stride-1 convolution as a sum of shifted taps, with no im2col matrix and no packing. The
-  ;; input planes are zero-padded and flattened with one row stride, so output f (a flat index
-  ;; over hOut rows of that stride; the columns past wOut are junk the caller drops) reads
-  ;; x[off_r + f] for tap r, and
-  ;;   y[s, o, f] = bias[o] + Σ_r w[o, r] · x[s, off_r + f]    (r < rows, o < m).
+  ;; input planes are zero-padded and flattened with one row stride, so tap r of output (i, j)
+  ;; reads x at off_r + i·ldx + j, and
+  ;;   y[s, o, i·outW + j] = bias[o] + Σ_r w[o, r] · x[s, off_r + i·ldx + j]
+  ;; for r < rows, o < m, i < outRows, j < outW. Either outRows = 1 and outW = n flat outputs over
+  ;; the padded rows (their columns past the real width are junk the caller drops), or the real
+  ;; output rows with ldx the padded row stride (no junk columns in between).
   ;; $offs holds the byte offsets off_r (rows even; a padding tap has weight 0). $w holds ⌈m/4⌉
   ;; blocks of 16 + 16·rows bytes: the block's 4 biases, then rows × 4 weights (zero past m).
-  ;; Sample s's input is at x + 4·s·xs, its output plane o at y + 4·(s·ys + o·ldy). Outputs are
-  ;; computed 8 ($tapsBlock) or 32 ($tapsRow) at a time, so ldy ≥ n rounded up to 32, and x must be
-  ;; readable 4·(n↑32) bytes past the largest offset; outputs past n hold junk.
+  ;; Sample s's input is at x + 4·s·xs, its output plane o at y + 4·(s·ys + o·ldy). Rows are
+  ;; computed 8 ($tapsBlock) or 32 ($tapsRow) outputs at a time, so ldy ≥ (outRows − 1)·outW +
+  ;; outW↑32 and x must be readable 4·((outRows − 1)·ldx + outW↑32) bytes past the largest offset.
   (func (export "convTaps") (param $x i32) (param $xs i32) (param $samples i32) (param $offs i32)
       (param $rows i32) (param $w i32) (param $m i32) (param $y i32) (param $ldy i32) (param $ys i32)
-      (param $n i32)
+      (param $outRows i32) (param $outW i32) (param $ldx i32)
     (local $s i32) (local $ob i32) (local $mo i32) (local $j i32) (local $wb i32) (local $xb i32)
     (local $end i32) (local $row i32) (local $ldyb i32)
     (local.set $ldyb (i32.shl (local.get $ldy) (i32.const 2)))
@@ -616,11 +632,13 @@
             (loop $outputs
               (call $tapsRow (local.get $xb) (local.get $offs) (local.get $end)
                 (i32.add (local.get $wb) (i32.shl (local.get $j) (i32.const 2)))
-                (i32.add (local.get $row) (i32.mul (local.get $j) (local.get $ldyb))) (local.get $n))
+                (i32.add (local.get $row) (i32.mul (local.get $j) (local.get $ldyb)))
+                (local.get $outRows) (local.get $outW) (i32.shl (local.get $ldx) (i32.const 2)))
               (br_if $outputs (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $mo)))))
           (else
             (call $tapsBlock (local.get $xb) (local.get $offs) (local.get $end) (local.get $wb)
-              (local.get $row) (local.get $ldyb) (local.get $n))))
+              (local.get $row) (local.get $ldyb) (local.get $outRows) (local.get $outW)
+              (i32.shl (local.get $ldx) (i32.const 2)))))
         (br_if $blocks (i32.lt_s (local.tee $ob (i32.add (local.get $ob) (i32.const 4))) (local.get $m))))
       (br_if $samples (i32.lt_s (local.tee $s (i32.add (local.get $s) (i32.const 1))) (local.get $samples)))))
 
@@ -630,20 +648,24 @@
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
   ;; The weight gradient of convTaps, ACCUMULATED: for o < m, r < rows,
-  ;;   gw[o·ldw + r] += Σ_s Σ_{f < n} gy[s, o, f] · x[s, off_r + f]
+  ;;   gw[o·ldw + r] += Σ_s Σ_{i < outRows, j < outW} gy[s, o, i·outW + j] · x[s, off_r + i·ldx + j]
   ;; with gy's plane o of sample s at gy + 4·(s·gs + o·ldg) (zero at the junk columns, so they add
-  ;; nothing), x and $offs as in convTaps ($offs readable at index rows, rounded up to even), n a
-  ;; multiple of 4. A 4 × 2 tile of (o, r) keeps 8 lane-wise sums over all samples in registers;
-  ;; gy is read 3 planes past o = m − 1 (those sums are dropped), so that memory must exist.
+  ;; nothing), x and $offs as in convTaps ($offs readable at index rows, rounded up to even), outW
+  ;; a multiple of 4: outRows = 1 and outW = n flat outputs, or rows of the real output width
+  ;; rounded up to 4 with ldx the padded row stride. A 4 × 2 tile of (o, r) keeps 8 lane-wise
+  ;; sums over all samples in registers; gy is read 3 planes past o = m − 1 (those sums are
+  ;; dropped), so that memory must exist.
   (func (export "convTapsWeight") (param $gy i32) (param $gs i32) (param $ldg i32) (param $m i32)
       (param $x i32) (param $xs i32) (param $samples i32) (param $offs i32) (param $rows i32)
-      (param $n i32) (param $gw i32) (param $ldw i32)
+      (param $outRows i32) (param $outW i32) (param $ldx i32) (param $gw i32) (param $ldw i32)
     (local $ob i32) (local $r i32) (local $s i32) (local $f i32) (local $nb i32) (local $ldgb i32)
+    (local $i i32) (local $ldxb i32)
     (local $g0 i32) (local $x0 i32) (local $x1 i32) (local $o i32) (local $at i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $b0 v128) (local $b1 v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $outW) (i32.const 2)))
+    (local.set $ldxb (i32.shl (local.get $ldx) (i32.const 2)))
     (local.set $ldgb (i32.shl (local.get $ldg) (i32.const 2)))
     (local.set $ob (i32.const 0))
     (loop $blocks
@@ -662,27 +684,33 @@
             (i32.add (local.get $offs) (i32.shl (local.get $r) (i32.const 2))))))
           (local.set $x0 (i32.add (local.get $x0) (i32.load
             (i32.add (local.get $offs) (i32.shl (local.get $r) (i32.const 2))))))
-          (local.set $f (i32.const 0))
-          (loop $pixels
-            (local.set $b0 (v128.load (i32.add (local.get $x0) (local.get $f))))
-            (local.set $b1 (v128.load (i32.add (local.get $x1) (local.get $f))))
-            (local.set $at (i32.add (local.get $g0) (local.get $f)))
-            (local.set $v0 (v128.load (local.get $at)))
-            (local.set $a00 (f32x4.relaxed_madd (local.get $v0) (local.get $b0) (local.get $a00)))
-            (local.set $a01 (f32x4.relaxed_madd (local.get $v0) (local.get $b1) (local.get $a01)))
-            (local.set $at (i32.add (local.get $at) (local.get $ldgb)))
-            (local.set $v1 (v128.load (local.get $at)))
-            (local.set $a10 (f32x4.relaxed_madd (local.get $v1) (local.get $b0) (local.get $a10)))
-            (local.set $a11 (f32x4.relaxed_madd (local.get $v1) (local.get $b1) (local.get $a11)))
-            (local.set $at (i32.add (local.get $at) (local.get $ldgb)))
-            (local.set $v2 (v128.load (local.get $at)))
-            (local.set $a20 (f32x4.relaxed_madd (local.get $v2) (local.get $b0) (local.get $a20)))
-            (local.set $a21 (f32x4.relaxed_madd (local.get $v2) (local.get $b1) (local.get $a21)))
-            (local.set $at (i32.add (local.get $at) (local.get $ldgb)))
-            (local.set $v3 (v128.load (local.get $at)))
-            (local.set $a30 (f32x4.relaxed_madd (local.get $v3) (local.get $b0) (local.get $a30)))
-            (local.set $a31 (f32x4.relaxed_madd (local.get $v3) (local.get $b1) (local.get $a31)))
-            (br_if $pixels (i32.lt_u (local.tee $f (i32.add (local.get $f) (i32.const 16))) (local.get $nb))))
+          (local.set $i (i32.const 0))
+          (loop $outRows
+            (local.set $f (i32.const 0))
+            (loop $pixels
+              (local.set $b0 (v128.load (i32.add (local.get $x0) (local.get $f))))
+              (local.set $b1 (v128.load (i32.add (local.get $x1) (local.get $f))))
+              (local.set $at (i32.add (local.get $g0) (local.get $f)))
+              (local.set $v0 (v128.load (local.get $at)))
+              (local.set $a00 (f32x4.relaxed_madd (local.get $v0) (local.get $b0) (local.get $a00)))
+              (local.set $a01 (f32x4.relaxed_madd (local.get $v0) (local.get $b1) (local.get $a01)))
+              (local.set $at (i32.add (local.get $at) (local.get $ldgb)))
+              (local.set $v1 (v128.load (local.get $at)))
+              (local.set $a10 (f32x4.relaxed_madd (local.get $v1) (local.get $b0) (local.get $a10)))
+              (local.set $a11 (f32x4.relaxed_madd (local.get $v1) (local.get $b1) (local.get $a11)))
+              (local.set $at (i32.add (local.get $at) (local.get $ldgb)))
+              (local.set $v2 (v128.load (local.get $at)))
+              (local.set $a20 (f32x4.relaxed_madd (local.get $v2) (local.get $b0) (local.get $a20)))
+              (local.set $a21 (f32x4.relaxed_madd (local.get $v2) (local.get $b1) (local.get $a21)))
+              (local.set $at (i32.add (local.get $at) (local.get $ldgb)))
+              (local.set $v3 (v128.load (local.get $at)))
+              (local.set $a30 (f32x4.relaxed_madd (local.get $v3) (local.get $b0) (local.get $a30)))
+              (local.set $a31 (f32x4.relaxed_madd (local.get $v3) (local.get $b1) (local.get $a31)))
+              (br_if $pixels (i32.lt_u (local.tee $f (i32.add (local.get $f) (i32.const 16))) (local.get $nb))))
+          (local.set $g0 (i32.add (local.get $g0) (local.get $nb)))
+          (local.set $x0 (i32.add (local.get $x0) (local.get $ldxb)))
+          (local.set $x1 (i32.add (local.get $x1) (local.get $ldxb)))
+          (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $outRows))))
           (br_if $samples (i32.lt_s (local.tee $s (i32.add (local.get $s) (i32.const 1))) (local.get $samples))))
         ;; the 4 × 2 sums, row-major, through the scratch at byte 0; only o < m, r < rows are kept
         (f32.store offset=0 (i32.const 0) (call $hsum (local.get $a00)))

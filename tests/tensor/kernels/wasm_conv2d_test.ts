@@ -30,7 +30,8 @@ conv2dSuite([{
  * Shapes for the paths of conv2d_wasm.ts the shared table does not reach: batches large enough
  * to be split into several sample blocks (about 100 KiB per sample here against 512 KiB blocks,
  * so blocks of 5 and a last partial block), group counts whose outputs per group are not a
- * multiple of the 4-row tile, and backward-input geometries that fall back to im2col.
+ * multiple of the 4-row tile, outputs computed on their real rows rather than flat over the
+ * padded ones, and backward-input geometries that fall back to im2col.
  */
 const wasmConfigs: Array<[string, Partial<Conv2dGeometryInput>]> = [
   ["37 samples in blocks, padding 1", { n: 37, cIn: 8, cOut: 12, h: 24, w: 24, padH: 1, padW: 1 }],
@@ -62,6 +63,20 @@ const wasmConfigs: Array<[string, Partial<Conv2dGeometryInput>]> = [
   }],
   ["1×1 with padding 1, C_in 4", { cIn: 4, kh: 1, kw: 1, padH: 1, padW: 1 }],
   ["C_out 1, 5×5", { n: 9, cIn: 4, cOut: 1, kh: 5, kw: 5, h: 12, w: 12 }],
+  // forward and weight gradient on the real 8-wide output rows of 12-wide planes, backward input
+  // on im2col (gy 8×8 padded to 16×16 by the 5×5 kernel: 3× the taps of the real work)
+  ["mnist-cnn conv2 at N 5: 16 → 32, 5×5, 12×12", {
+    n: 5,
+    cIn: 16,
+    cOut: 32,
+    kh: 5,
+    kw: 5,
+    h: 12,
+    w: 12,
+  }],
+  // real output rows 7 wide (weight gradient: rounded up to 8 with a zero column), C_out 6 a
+  // 4-output block and two single outputs
+  ["output rows 7 wide, C_out 6, 5×5", { n: 3, cIn: 4, cOut: 6, kh: 5, kw: 5, h: 13, w: 11 }],
 ];
 
 const tol = { rtol: 1e-4, atol: 1e-5 };
