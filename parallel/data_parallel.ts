@@ -7,7 +7,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { manualSeed } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import type { BaseHyperparameters, OptimizerStateDict } from "../optim/optimizer.ts";
-import { type AnyUpdateRule, type OptimizerName, optimizerRules } from "../optim/rules.ts";
+import type { AnyUpdateRule } from "../optim/rules.ts";
 import type {
   Augment,
   EvalResult,
@@ -17,9 +17,8 @@ import type {
   TrainerConfig,
   TrainStepsOptions,
 } from "../train/trainer.ts";
-import { createLoss, instantiateModel } from "../train/_trainer_shared.ts";
+import { instantiateModel } from "../train/_trainer_shared.ts";
 import {
-  allocateState,
   type Arenas,
   arenasForModel,
   type FlatLayout,
@@ -32,6 +31,18 @@ import { Barrier } from "./barrier.ts";
 import { controlWords, shareData, type StepReply, WorkerError } from "./protocol.ts";
 import { WorkerPool } from "./_pool.ts";
 import { checkOptimizerState, exportOptimizerState } from "./_optimizer_state.ts";
+import { checkConfig, type CheckedConfig, initialStateValues, startWorkers } from "./_create.ts";
+import { CallGuard } from "./_call_guard.ts";
+import { StateBuffers } from "./_state_buffers.ts";
+import {
+  checkBatches,
+  checkIndices,
+  checkSchedule,
+  collectEval,
+  collectSteps,
+  stepHyperparameters,
+  stepRequests,
+} from "./_steps.ts";
 
 export { WorkerError };
 
@@ -100,32 +111,23 @@ export class DataParallel implements Trainer {
   readonly #arenas: Arenas;
   readonly #layouts: { params: FlatLayout; buffers: FlatLayout };
   readonly #barrier: Barrier;
+  readonly #guard: CallGuard;
+  readonly #state: StateBuffers;
   readonly #sizes: Partial<Record<"train" | "test", number>> = {};
-  /** State buffers allocated since the workers last heard of them. */
-  readonly #unsent = new Set<string>();
   #steps = 0;
-  #busy = false;
-  #closed = false;
 
-  private constructor(
-    parts: {
-      workers: number;
-      model: Module;
-      rule: AnyUpdateRule;
-      hp: BaseHyperparameters;
-      pool: WorkerPool;
-      arenas: Arenas;
-    },
-    timeoutMs: number,
-  ) {
-    this.workers = parts.workers;
-    this.model = parts.model;
-    this.rule = parts.rule;
-    this.paramGroups = [{ ...parts.hp }];
-    this.#pool = parts.pool;
-    this.#arenas = parts.arenas;
-    this.#layouts = modelLayouts(parts.model);
-    this.#barrier = new Barrier(new Int32Array(parts.arenas.control), parts.workers, timeoutMs);
+  private constructor(checked: CheckedConfig, model: Module, pool: WorkerPool, arenas: Arenas) {
+    const { workers, rule, hp, timeoutMs } = checked;
+    this.workers = workers;
+    this.model = model;
+    this.rule = rule;
+    this.paramGroups = [{ ...hp }];
+    this.#pool = pool;
+    this.#arenas = arenas;
+    this.#layouts = modelLayouts(model);
+    this.#barrier = new Barrier(new Int32Array(arenas.control), workers, timeoutMs);
+    this.#guard = new CallGuard(pool);
+    this.#state = new StateBuffers(rule, arenas.state, this.#layouts.params.total, pool);
   }
 
   /**
@@ -137,50 +139,17 @@ export class DataParallel implements Trainer {
     config: TrainerConfig,
     options: DataParallelOptions = {},
   ): Promise<DataParallel> {
-    const where = "Cannot create DataParallel";
-    const workers = config.workers ?? navigator.hardwareConcurrency ?? 1;
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new RangeError(`${where}: expected workers to be an integer ≥ 1, got ${workers}`);
-    }
-    const { timeoutMs = 60_000, evalBatchSize = 500 } = options;
-    if (!(timeoutMs > 0)) {
-      throw new RangeError(`${where}: expected timeoutMs > 0, got ${timeoutMs}`);
-    }
-    if (!Number.isInteger(evalBatchSize) || evalBatchSize < 1) {
-      throw new RangeError(`${where}: expected evalBatchSize ≥ 1, got ${evalBatchSize}`);
-    }
-    const { type: optimizerType, ...optimizerOptions } = config.optimizer;
-    const rule = (optimizerRules as Record<string, AnyUpdateRule>)[optimizerType];
-    if (rule === undefined) {
-      throw new TypeError(`${where}: unknown optimizer type "${optimizerType}"`);
-    }
-    const hp = rule.validate(optimizerOptions, `${where}: optimizer`);
-    createLoss(config.loss, where); // type and options errors surface here, on the main thread
-
+    const checked = checkConfig(config, options);
+    const { workers, rule, hp } = checked;
     manualSeed(config.seed);
     const model = await instantiateModel(config.model, { workerIndex: null, workers });
-    const initialState: Record<string, number> = {};
-    for (const name of rule.stateNames(hp)) initialState[name] = rule.initialState(name, hp);
+    const initialState = initialStateValues(rule, hp);
     const { layouts, arenas } = arenasForModel(model, workers, controlWords(workers), initialState);
 
     const pool = new WorkerPool(workers);
-    const dp = new DataParallel({ workers, model, rule, hp, pool, arenas }, timeoutMs);
+    const dp = new DataParallel(checked, model, pool, arenas);
     try {
-      await pool.ready("DataParallel.create");
-      await pool.run("DataParallel.create", (remote, i) =>
-        remote.init({
-          workerIndex: i,
-          workers,
-          model: config.model,
-          loss: config.loss,
-          optimizer: optimizerType as OptimizerName,
-          seed: config.seed,
-          arenas,
-          params: layouts.params,
-          buffers: layouts.buffers,
-          timeoutMs,
-          evalBatchSize,
-        }));
+      await startWorkers(pool, config, checked, arenas, layouts);
     } catch (error) {
       await dp.close();
       throw error;
@@ -195,12 +164,12 @@ export class DataParallel implements Trainer {
 
   /** True after `close()` (or after a worker failed). */
   get closed(): boolean {
-    return this.#closed;
+    return this.#guard.closed;
   }
 
   /** Copies `data` once into shared memory (images stay uint8) and hands it to every worker. */
   async setData(split: "train" | "test", data: TrainData, augment: Augment = {}): Promise<void> {
-    await this.#exclusive("setData", async () => {
+    await this.#guard.run("setData", async () => {
       const shared = shareData(data);
       await this.#pool.run(
         "DataParallel.setData",
@@ -212,7 +181,7 @@ export class DataParallel implements Trainer {
 
   /** One optimizer step on the global batch `indices` of "train" (sharded in order over the workers). */
   async step(indices: Int32Array): Promise<StepResult> {
-    return await this.#exclusive(
+    return await this.#guard.run(
       "step",
       async () => (await this.#train("step", [indices], {}))[0],
     );
@@ -229,18 +198,8 @@ export class DataParallel implements Trainer {
     batches: readonly Int32Array[],
     { lr, hyperparameters }: TrainStepsOptions = {},
   ): Promise<StepResult[]> {
-    return await this.#exclusive("trainSteps", async () => {
-      const where = "Cannot run DataParallel.trainSteps";
-      if (lr !== undefined && lr.length !== batches.length) {
-        throw new TypeError(
-          `${where}: ${batches.length} batches but ${lr.length} learning rates`,
-        );
-      }
-      if (hyperparameters !== undefined && hyperparameters.length !== batches.length) {
-        throw new TypeError(
-          `${where}: ${batches.length} batches but ${hyperparameters.length} sets of hyperparameters`,
-        );
-      }
+    return await this.#guard.run("trainSteps", async () => {
+      checkSchedule(batches, { lr, hyperparameters }, "Cannot run DataParallel.trainSteps");
       return await this.#train("trainSteps", batches, { lr, hyperparameters });
     });
   }
@@ -248,89 +207,46 @@ export class DataParallel implements Trainer {
   async #train(
     method: string,
     batches: readonly Int32Array[],
-    { lr, hyperparameters }: TrainStepsOptions,
+    schedule: TrainStepsOptions,
   ): Promise<StepResult[]> {
     const where = `Cannot run DataParallel.${method}`;
-    const n = this.#sizes.train;
-    if (n === undefined) {
-      throw new Error(`${where}: no "train" data; call setData("train", ...) first`);
-    }
-    for (const indices of batches) {
-      if (indices.length === 0) throw new RangeError(`${where}: the batch is empty`);
-      checkIndices(indices, n, where);
-    }
+    checkBatches(batches, this.#size("train", where), where);
     const start = performance.now();
-    const group = this.paramGroups[0] as Record<string, unknown>;
-    const hps = batches.map((_, s) => {
-      const { params: _params, ...hp } = { ...group, ...hyperparameters?.[s] };
-      if (lr !== undefined) hp.lr = lr[s];
-      return hp;
-    });
-    for (const hp of hps) this.#ensureState(hp as unknown as BaseHyperparameters);
-    await this.#addMissingState();
+    const hps = stepHyperparameters(this.paramGroups[0], batches.length, schedule);
+    for (const hp of hps) this.#state.ensure(hp as unknown as BaseHyperparameters);
+    await this.#state.send();
     const shards = batches.map((indices) => splitRange(indices.length, this.workers));
     const replies: StepReply[][] = await this.#pool.run(
       `DataParallel.${method}`,
-      (remote, w) =>
-        remote.step(
-          batches.map((indices, s) => ({
-            indices: indices.slice(shards[s][w][0], shards[s][w][1]),
-            globalCount: indices.length,
-            hp: hps[s],
-          })),
-          this.#steps + 1,
-        ),
+      (remote, w) => remote.step(stepRequests(batches, hps, shards, w), this.#steps + 1),
       this.#barrier,
     );
     const wallMs = (performance.now() - start) / batches.length;
-    let computeMs = 0;
-    let updateMs = 0;
-    const results = batches.map((indices, s) => {
-      const step = replies.map((r) => r[s]);
-      if (step[0].updated) this.#steps++;
-      computeMs += Math.max(...step.map((r) => r.computeMs)) / batches.length;
-      updateMs += Math.max(...step.map((r) => r.updateMs)) / batches.length;
-      return {
-        loss: step.reduce((sum, r) => sum + r.loss, 0),
-        correct: step.reduce((sum, r) => sum + r.correct, 0),
-        count: indices.length,
-      };
-    });
+    const { results, computeMs, updateMs, updated } = collectSteps(batches, replies);
+    this.#steps += updated;
     this.lastStepTimings = { wallMs, computeMs, updateMs, syncMs: wallMs - computeMs - updateMs };
     return results;
   }
 
   /** Eval mode, no gradients, over `indices` (default: the whole split), sharded over the workers. */
   async evaluate(split: "train" | "test", indices?: Int32Array): Promise<EvalResult> {
-    return await this.#exclusive("evaluate", async () => {
-      const n = this.#sizes[split];
-      if (n === undefined) {
-        throw new Error(
-          `Cannot run DataParallel.evaluate: no "${split}" data; call setData("${split}", ...) first`,
-        );
-      }
-      if (indices !== undefined) checkIndices(indices, n, "Cannot run DataParallel.evaluate");
+    return await this.#guard.run("evaluate", async () => {
+      const where = "Cannot run DataParallel.evaluate";
+      const n = this.#size(split, where);
+      if (indices !== undefined) checkIndices(indices, n, where);
       const all = indices ?? Int32Array.from({ length: n }, (_, i) => i);
       const shards = splitRange(all.length, this.workers);
       const replies = await this.#pool.run(
         "DataParallel.evaluate",
         (remote, i) => remote.evaluate(split, all.slice(shards[i][0], shards[i][1])),
       );
-      const predictions = new Int32Array(all.length);
-      replies.forEach((r, i) => predictions.set(r.predictions, shards[i][0]));
-      const lossSum = replies.reduce((sum, r) => sum + r.lossSum, 0);
-      return {
-        loss: all.length > 0 ? lossSum / all.length : NaN,
-        correct: replies.reduce((sum, r) => sum + r.correct, 0),
-        count: all.length,
-        predictions,
-      };
+      return collectEval(all.length, shards, replies);
     });
   }
 
   /** Copies of the weights and buffers (worker 0's running statistics), PyTorch keys. */
   async stateDict(): Promise<Record<string, Tensor>> {
-    return await this.#exclusive("stateDict", () => {
+    return await this.#guard.run("stateDict", () => {
       this.#pullBuffers();
       const out: Record<string, Tensor> = {};
       for (const [key, t] of Object.entries(this.model.stateDict())) out[key] = t.clone();
@@ -340,7 +256,7 @@ export class DataParallel implements Trainer {
 
   /** Loads weights (into shared memory) and buffers (into every worker); strict, PyTorch keys. */
   async loadStateDict(state: Record<string, Tensor>): Promise<void> {
-    await this.#exclusive("loadStateDict", async () => {
+    await this.#guard.run("loadStateDict", async () => {
       this.model.loadStateDict(state);
       packTensors(
         this.#bufferTensors(),
@@ -353,7 +269,7 @@ export class DataParallel implements Trainer {
 
   /** The optimizer state in optim/'s `Optimizer.stateDict()` format (`state` empty before the first step). */
   async optimizerStateDict(): Promise<OptimizerStateDict> {
-    return await this.#exclusive("optimizerStateDict", () =>
+    return await this.#guard.run("optimizerStateDict", () =>
       Promise.resolve(
         exportOptimizerState(
           this.rule,
@@ -367,15 +283,15 @@ export class DataParallel implements Trainer {
 
   /** Restores a state written by either trainer's `optimizerStateDict()` (checked by optim/ first). */
   async loadOptimizerStateDict(stateDict: OptimizerStateDict): Promise<void> {
-    await this.#exclusive("loadOptimizerStateDict", async () => {
+    await this.#guard.run("loadOptimizerStateDict", async () => {
       const loaded = checkOptimizerState(
         this.rule,
         this.model.parameters(),
         this.paramGroups[0],
         stateDict,
       );
-      for (const name of this.rule.stateNames(loaded.group)) this.#stateBuffer(name, loaded.group);
-      await this.#addMissingState();
+      this.#state.ensure(loaded.group);
+      await this.#state.send();
       loaded.copyInto(this.#layouts.params, this.#arenas.state);
       for (const key of Object.keys(this.paramGroups[0])) delete this.paramGroups[0][key];
       Object.assign(this.paramGroups[0], loaded.group);
@@ -388,43 +304,24 @@ export class DataParallel implements Trainer {
    * as LocalTrainer.reseed; the others from streams derived from it and their index).
    */
   async reseed(seed: number): Promise<void> {
-    await this.#exclusive("reseed", async () => {
+    await this.#guard.run("reseed", async () => {
       await this.#pool.run("DataParallel.reseed", (remote) => remote.reseed(seed));
     });
   }
 
   /** Terminates every worker; idempotent. Later calls reject. */
   close(): Promise<void> {
-    this.#closed = true;
-    this.#pool.terminate();
+    this.#guard.close();
     return Promise.resolve();
   }
 
-  /** Runs `body` unless closed or another call is in flight; a worker failure closes the trainer. */
-  async #exclusive<T>(method: string, body: () => Promise<T>): Promise<T> {
-    if (this.#closed) {
-      const failure = this.#pool.failure;
-      const why = failure !== null && failure.index >= 0
-        ? ` after worker ${failure.index} failed`
-        : "";
-      throw new Error(
-        `Cannot run DataParallel.${method}: the trainer is closed${why}; create a new one`,
-      );
+  /** Rows of `split`, or the error of a call that needs it before `setData`. */
+  #size(split: "train" | "test", where: string): number {
+    const n = this.#sizes[split];
+    if (n === undefined) {
+      throw new Error(`${where}: no "${split}" data; call setData("${split}", ...) first`);
     }
-    if (this.#busy) {
-      throw new Error(
-        `Cannot run DataParallel.${method}: another call is still running; await it first`,
-      );
-    }
-    this.#busy = true;
-    try {
-      return await body();
-    } catch (error) {
-      if (error instanceof WorkerError) await this.close();
-      throw error;
-    } finally {
-      this.#busy = false;
-    }
+    return n;
   }
 
   #bufferTensors(): Tensor[] {
@@ -437,42 +334,5 @@ export class DataParallel implements Trainer {
       this.#layouts.buffers,
       this.#bufferTensors(),
     );
-  }
-
-  /** Allocates any state buffer the (possibly scheduler-changed) hyperparameters need. */
-  #ensureState(hp: BaseHyperparameters): void {
-    for (const name of this.rule.stateNames(hp)) this.#stateBuffer(name, hp);
-  }
-
-  #stateBuffer(name: string, hp: BaseHyperparameters): void {
-    if (!(name in this.#arenas.state)) {
-      this.#arenas.state[name] = allocateState(
-        this.#layouts.params.total,
-        this.rule.initialState(name, hp),
-      );
-      this.#unsent.add(name);
-    }
-  }
-
-  async #addMissingState(): Promise<void> {
-    for (const name of this.#unsent) {
-      const buffer = this.#arenas.state[name];
-      await this.#pool.run("DataParallel.step", (remote) => remote.addState(name, buffer));
-      this.#unsent.delete(name);
-    }
-  }
-}
-
-/** Bad row numbers are the caller's error, found here rather than as a worker failure (which closes the trainer). */
-function checkIndices(indices: Int32Array, n: number, where: string): void {
-  if (!(indices instanceof Int32Array)) {
-    throw new TypeError(`${where}: expected indices as an Int32Array`);
-  }
-  for (let i = 0; i < indices.length; i++) {
-    if (!(indices[i] >= 0 && indices[i] < n)) {
-      throw new RangeError(
-        `${where}: index ${indices[i]} (at position ${i}) is outside the data's [0, ${n})`,
-      );
-    }
   }
 }
