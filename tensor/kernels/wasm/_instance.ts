@@ -112,6 +112,40 @@ export interface WasmKernelExports {
     n: number,
     dst: number,
   ): void;
+  /**
+   * Winograd F(2×2, 3×3) input transform: V[ξ, c, tile] = (Bᵀ d B)[ξ] of the 4×4 input d of each
+   * 2×2 output tile of `samples` × `channels` zero-padded planes, 4 tiles per f32x4 (tilesW a
+   * multiple of 4); V[ξ] is [channels, ldv].
+   */
+  winogradInput(
+    x: number,
+    samples: number,
+    channels: number,
+    plane: number,
+    row: number,
+    tilesH: number,
+    tilesW: number,
+    v: number,
+    ldv: number,
+    vStride: number,
+  ): void;
+  /**
+   * Winograd F(2×2, 3×3) output transform: the 2×2 tile bias[k] + Aᵀ m A of M[ξ, k, tile]
+   * (M[ξ] [channels, ldm]) into `samples` × `channels` planes of `plane` floats, rows `row` apart.
+   */
+  winogradOutput(
+    m: number,
+    samples: number,
+    channels: number,
+    tilesH: number,
+    tilesW: number,
+    ldm: number,
+    mStride: number,
+    bias: number,
+    y: number,
+    plane: number,
+    row: number,
+  ): void;
   /** maxPool2dForward over `planes` [h, w] planes at x into y (f32) and arg (i32). */
   maxPool(
     x: number,

@@ -1,7 +1,10 @@
 /**
  * conv2d on WebAssembly SIMD: the three functions of conv2d.ts computed in kernels.wat.
  *
- * Stride-1 convolutions (every CNN layer we benchmark) run on the tap kernels: a block of samples
+ * 3×3 stride-1 convolutions with enough channels (winogradPays) run on Winograd F(2×2, 3×3):
+ * 16 GEMMs over transformed 4×4 input tiles take 16 multiplies per 2×2 outputs where the direct
+ * convolution takes 36 (_conv2d_winograd.ts). Other stride-1 convolutions (and the 3×3 ones with
+ * few channels, where the transforms dominate) run on the tap kernels: a block of samples
  * is copied into zero-padded planes whose rows all share one stride, so tap (c, p, q) of the
  * kernel is a constant shift of the flattened plane and the convolution is a sum of shifted rows
  * (convTaps, convTapsWeight) with no im2col matrix and no GEMM packing, which dominate the small
@@ -30,6 +33,7 @@ import {
   roundUp,
   tapOffsets,
 } from "./_conv2d_taps.ts";
+import { winogradForward, winogradTiles } from "./_conv2d_winograd.ts";
 
 /**
  * y = conv2d(x, weight) + bias, exactly as {@linkcode conv2dForward} in conv2d.ts:
@@ -54,6 +58,12 @@ export function conv2dForwardWasm(
     return;
   }
   const { cOutG, rows } = dims(g);
+  if (winogradPays(g)) {
+    winogradForward(instance, g, x, y, bias, (gi, o, c, p, q) => {
+      return weight[(gi * cOutG + o) * rows + (c * 3 + p) * 3 + q];
+    });
+    return;
+  }
   tapsForward(instance, g, x, y, bias, (gi, o, r) => weight[(gi * cOutG + o) * rows + r]);
 }
 
@@ -63,7 +73,8 @@ export function conv2dForwardWasm(
  *   Σ_{o, p, q} weight[g·C_out/groups + o, c, p, q] · gy[n, o, Y + padH − p·dh, X + padW − q·dw]
  * (stride 1; terms outside gy are 0). That is a stride-1 forward convolution of gy zero-padded by
  * (k − 1)·d − pad with the kernel flipped and its two channel axes swapped, so it runs on
- * convTaps too; other strides (or pad > (k − 1)·d) use weightᵀ·gy then col2im per sample.
+ * Winograd or convTaps too; other strides (or pad > (k − 1)·d) use weightᵀ·gy then col2im per
+ * sample.
  *
  * Shapes: gy [N, C_out, hOut, wOut], weight [C_out, C_in/groups, kh, kw],
  * gx [N, C_in, H, W] (OVERWRITTEN). `workspace` is not used.
@@ -77,6 +88,26 @@ export function conv2dBackwardInputWasm(
 ): void {
   const instance = requireInstance("conv2dBackwardInputWasm", "conv2d.ts");
   const padH = (g.kh - 1) * g.dilationH - g.padH, padW = (g.kw - 1) * g.dilationW - g.padW;
+  // gy, padded by (k − 1)·d − pad, is the input of the flipped convolution and gx its output.
+  const flipped = {
+    ...g,
+    cIn: g.cOut,
+    cOut: g.cIn,
+    h: g.hOut,
+    w: g.wOut,
+    hOut: g.h,
+    wOut: g.w,
+    padH,
+    padW,
+  };
+  const { cOutG, rows } = dims(g);
+  if (padH >= 0 && padW >= 0 && winogradPays(flipped)) {
+    // tap (p, q) from gy channel o to gx channel c: weight[o, c, 2 − p, 2 − q]
+    winogradForward(instance, flipped, gy, gx, null, (gi, c, o, p, q) => {
+      return weight[(gi * cOutG + o) * rows + (c * 3 + 2 - p) * 3 + 2 - q];
+    });
+    return;
+  }
   // With C_in/groups not a multiple of 4 (a network's RGB or grayscale input layer) the taps
   // pass wastes tile rows or re-reads gy per channel, and where gy is small against the kernel
   // (8×8 under a 5×5 kernel) most taps multiply its zero padding: im2col + gemm measured as fast
@@ -87,11 +118,9 @@ export function conv2dBackwardInputWasm(
     backwardInputIm2col(instance, g, gy, weight, gx);
     return;
   }
-  // gy, padded by (k − 1)·d − pad, is the input of the flipped convolution and gx its output.
-  const flipped = { ...g, cIn: g.cOut, cOut: g.cIn, h: g.hOut, w: g.wOut, hOut: g.h, wOut: g.w };
-  const { cOutG, rows } = dims(g), khw = g.kh * g.kw;
+  const khw = g.kh * g.kw;
   // tap r = (o·kh + p')·kw + q' of input channel c: weight[o, c, kh − 1 − p', kw − 1 − q']
-  tapsForward(instance, { ...flipped, padH, padW }, gy, gx, null, (gi, c, r) => {
+  tapsForward(instance, flipped, gy, gx, null, (gi, c, r) => {
     const o = Math.floor(r / khw), flip = khw - 1 - (r - o * khw);
     return weight[(gi * cOutG + o) * rows + c * khw + flip];
   });
@@ -174,6 +203,27 @@ export function conv2dBackwardWeightWasm(
   }
   gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
   if (gb !== null) { for (let o = 0; o < cOut; o++) gb[o] += heap[gbAt + o]; }
+}
+
+/**
+ * Whether the stride-1 forward convolution of geometry g runs on Winograd F(2×2, 3×3)
+ * (_conv2d_winograd.ts) rather than on the tap kernels: it must be 3×3 with dilation 1, and its
+ * cost relative to the taps, estimated as
+ *   16·tiles / (9·taps' computed outputs)   (multiply-adds per tile and per output of the taps)
+ *   + 2·(1/C_in + 1/C_out per group)        (the transforms, per channel)
+ * must be under 0.9. The second term is fitted to measurements (it predicts the measured ratio
+ * within ~10% from 8 to 64 channels and 3×3 to 64×64 images); the first charges each layout for
+ * the outputs it computes past the edge (tiles as winogradTiles rounds them, taps as outputLayout).
+ * So CIFAR conv2 (32 → 64, 16×16: 0.54) runs on Winograd, its RGB conv1 (1.2) and MNIST's
+ * 8 → 16 on 10×10 outputs (0.97) on the taps.
+ */
+function winogradPays(g: Conv2dGeometry): boolean {
+  if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1) return false;
+  if (g.dilationH !== 1 || g.dilationW !== 1) return false;
+  const taps = outputLayout(g.hOut, g.wOut, g.w + 2 * g.padW, 8).computed;
+  const cost = 16 * winogradTiles(g.hOut, g.wOut) / (9 * taps) +
+    2 * g.groups * (1 / g.cIn + 1 / g.cOut);
+  return cost < 0.9;
 }
 
 /**

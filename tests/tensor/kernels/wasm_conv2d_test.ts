@@ -77,6 +77,48 @@ const wasmConfigs: Array<[string, Partial<Conv2dGeometryInput>]> = [
   // real output rows 7 wide (weight gradient: rounded up to 8 with a zero column), C_out 6 a
   // 4-output block and two single outputs
   ["output rows 7 wide, C_out 6, 5×5", { n: 3, cIn: 4, cOut: 6, kh: 5, kw: 5, h: 13, w: 11 }],
+  // Winograd F(2×2, 3×3) for forward and backward input (winogradPays estimates 0.7 to 0.85 for
+  // each of these): 2×2 tiles overhanging odd output edges and tile columns rounded up to 4,
+  // 8 + 5 samples per block, outputs that fill the tiles exactly (16×16 from 18×18 unpadded, whose
+  // backward input pads gy by 2), padding 2 (backward input unpadded), groups, odd channel counts
+  ["Winograd: 13 samples in blocks, 16 → 24, 11×13, padding 1", {
+    n: 13,
+    cIn: 16,
+    cOut: 24,
+    h: 11,
+    w: 13,
+    padH: 1,
+    padW: 1,
+  }],
+  ["Winograd: 16 → 16, 18×18, no padding", { n: 3, cIn: 16, cOut: 16, h: 18, w: 18 }],
+  ["Winograd: 24 → 24, 9×10, padding 2", {
+    n: 3,
+    cIn: 24,
+    cOut: 24,
+    h: 9,
+    w: 10,
+    padH: 2,
+    padW: 2,
+  }],
+  ["Winograd: 2 groups of 16 → 24, 12×12, padding 1", {
+    n: 3,
+    cIn: 32,
+    cOut: 48,
+    groups: 2,
+    h: 12,
+    w: 12,
+    padH: 1,
+    padW: 1,
+  }],
+  ["Winograd: 30 → 34, 10×9, padding 1", {
+    n: 3,
+    cIn: 30,
+    cOut: 34,
+    h: 10,
+    w: 9,
+    padH: 1,
+    padW: 1,
+  }],
 ];
 
 const tol = { rtol: 1e-4, atol: 1e-5 };
@@ -117,3 +159,52 @@ for (const [label, overrides] of wasmConfigs) {
     assertClose(gb, gbExpected, gwTol);
   });
 }
+
+/**
+ * max |actual − reference| / max |reference| of a float32 result against its float64 reference.
+ */
+function relativeError(actual: Float32Array, reference: Float64Array): number {
+  let error = 0, scale = 0;
+  for (let i = 0; i < actual.length; i++) {
+    error = Math.max(error, Math.abs(actual[i] - reference[i]));
+    scale = Math.max(scale, Math.abs(reference[i]));
+  }
+  return error / scale;
+}
+
+// Winograd's transforms add rounding error over the direct sum; on CIFAR conv2's channels and
+// image size (random normal data) it must stay within float32 noise as PyTorch's own (~1e-6).
+test("conv2d*Wasm() on Winograd stay within 2e-6 of float64: CIFAR conv2 at N 4", { skip }, () => {
+  const g = conv2dGeometry({ ...base, n: 4, cIn: 32, cOut: 64, h: 16, w: 16, padH: 1, padW: 1 });
+  const size = sizes(g), rng = new Rng(7);
+  const normal = (length: number) => Float32Array.from({ length }, () => rng.normal());
+  const x = normal(size.x), weight = normal(size.weight), gy = normal(size.y);
+  const y = new Float32Array(size.y), gx = new Float32Array(size.x);
+  conv2dForwardWasm(g, x, weight, null, y);
+  conv2dBackwardInputWasm(g, gy, weight, gx);
+  const yRef = new Float64Array(size.y), gxRef = new Float64Array(size.x);
+  const { n, cIn, cOut, h, w } = g;
+  for (let s = 0; s < n; s++) {
+    for (let o = 0; o < cOut; o++) {
+      for (let c = 0; c < cIn; c++) {
+        for (let p = 0; p < 3; p++) {
+          for (let q = 0; q < 3; q++) {
+            const wv = weight[((o * cIn + c) * 3 + p) * 3 + q];
+            for (let i = Math.max(0, 1 - p); i < Math.min(h, h + 1 - p); i++) {
+              for (let j = Math.max(0, 1 - q); j < Math.min(w, w + 1 - q); j++) {
+                const xi = ((s * cIn + c) * h + i - 1 + p) * w + j - 1 + q;
+                const yi = ((s * cOut + o) * h + i) * w + j;
+                yRef[yi] += wv * x[xi];
+                gxRef[xi] += wv * gy[yi];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const errors = [relativeError(y, yRef), relativeError(gx, gxRef)];
+  if (!(errors[0] <= 2e-6 && errors[1] <= 2e-6)) {
+    throw new Error(`relative errors (y, gx) ${errors.join(", ")} exceed 2e-6`);
+  }
+});
