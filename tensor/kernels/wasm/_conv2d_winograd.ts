@@ -8,16 +8,17 @@
  * so summed over input channels the 16 elementwise products ξ become 16 independent GEMMs
  * M[ξ] = U[ξ]·V[ξ], [C_out, C_in]·[C_in, tiles], with U = G g Gᵀ: 16 multiplies per 4 outputs
  * where the direct convolution takes 36, at the price of the two transforms (adds only, in
- * kernels.wat's winogradInput / winogradOutput) and a slightly larger rounding error.
+ * kernels.wat's winogradInput / winogradOutput) and a slightly larger rounding error. The weight
+ * gradient (_conv2d_winograd_weight.ts) shares the tiling and winogradInput.
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
 import { type WasmInstance, WORK } from "./_instance.ts";
 import { dims, regions } from "./_conv2d_im2col.ts";
-import { roundUp } from "./_conv2d_taps.ts";
+import { outputLayout, roundUp } from "./_conv2d_taps.ts";
 
 /**
- * Bytes of transformed tiles (V and M) per block of samples. Blocks of 0.5 to 2 MiB measured
+ * Bytes of transformed tiles (V and M, or V and dM) per block of samples. Blocks of 0.5 to 2 MiB measured
  * the same within noise on CIFAR conv2; the gemm wants wide V[ξ] (many tiles per call), the
  * transforms want V and M to stay in cache between them.
  */
@@ -40,38 +41,25 @@ export function winogradForward(
   filterAt: (gi: number, o: number, c: number, p: number, q: number) => number,
 ): void {
   const { n, cIn, cOut, groups } = g;
-  const { cInG, cOutG, hw, hwIn } = dims(g);
-  const tilesH = Math.ceil(g.hOut / 2), tilesW = roundUp(Math.ceil(g.wOut / 2), 4);
-  const tiles = winogradTiles(g.hOut, g.wOut);
-  // zero-padded input planes covering every tile's 4×4 input, and the tiles' output planes
-  const padW = 2 * tilesW + 2, padPlane = (2 * tilesH + 2) * padW, outPlane = 4 * tiles;
-  // outputs that fill the tiles exactly go straight to the y block
-  const exact = g.hOut === 2 * tilesH && g.wOut === 2 * tilesW;
-  const s = Math.max(1, Math.min(n, Math.floor(BLOCK_BYTES / (64 * (cIn + cOut) * tiles))));
+  const { cInG, cOutG, hw } = dims(g);
+  const t = tileLayout(g), { tilesH, tilesW, tiles, s } = t;
   // [U | bias | x block | padded x block | V | M | tile outputs (unless exact) | y block]
   const { heap, at: [uAt, biasAt, xAt, xpAt, vAt, mAt, oAt, yAt] } = regions(
     instance,
-    16 * cOut * cInG,
-    cOut,
-    s * cIn * hwIn,
-    s * cIn * padPlane,
-    16 * spread(s * cIn * tiles),
+    ...leadingRegions(g, t),
     16 * spread(s * cOut * tiles),
-    exact ? 0 : s * cOut * outPlane,
+    t.exact ? 0 : s * cOut * t.outPlane,
     s * cOut * hw,
   );
   transformFilters(heap, uAt, g, filterAt);
   if (bias === null) heap.fill(0, biasAt, biasAt + cOut);
   else heap.set(bias.subarray(0, cOut), biasAt);
-  heap.fill(0, xpAt, xpAt + s * cIn * padPlane);
+  heap.fill(0, xpAt, xpAt + s * cIn * t.padPlane);
   const e = instance.exports;
   for (let s0 = 0; s0 < n; s0 += s) {
     const count = Math.min(s, n - s0), ld = count * tiles;
-    heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
-    const interior = xpAt + g.padH * padW + g.padW;
-    e.copyRows(xAt * 4, interior * 4, count * cIn, g.h, g.w, g.w, hwIn, padW, padPlane);
-    const vs = spread(cIn * ld), ms = spread(cOut * ld);
-    e.winogradInput(xpAt * 4, count, cIn, padPlane, padW, tilesH, tilesW, vAt * 4, ld, vs);
+    const vs = inputTiles(instance, heap, g, t, x, s0, count, xAt, xpAt, vAt);
+    const ms = spread(cOut * ld);
     for (let xi = 0; xi < 16; xi++) {
       for (let gi = 0; gi < groups; gi++) {
         const u = uAt + (xi * cOut + gi * cOutG) * cInG;
@@ -80,12 +68,77 @@ export function winogradForward(
       }
     }
     // into the y block, or into tile-sized planes cropped into it
-    const [outAt, plane, row] = exact ? [yAt, hw, g.wOut] : [oAt, outPlane, 2 * tilesW];
+    const [outAt, plane, row] = t.exact ? [yAt, hw, g.wOut] : [oAt, t.outPlane, 2 * tilesW];
     const m = mAt * 4, b = biasAt * 4;
     e.winogradOutput(m, count, cOut, tilesH, tilesW, ld, ms, b, outAt * 4, plane, row);
-    if (!exact) e.copyRows(oAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, row, plane, g.wOut, hw);
+    if (!t.exact) {
+      e.copyRows(oAt * 4, yAt * 4, count * cOut, g.hOut, g.wOut, row, plane, g.wOut, hw);
+    }
     y.set(heap.subarray(yAt, yAt + count * cOut * hw), s0 * cOut * hw);
   }
+}
+
+/**
+ * The tiling of geometry g that winogradForward and winogradBackwardWeight share: tilesH × tilesW
+ * tiles per plane (winogradTiles), zero-padded input planes of padPlane floats (rows padW apart)
+ * covering every tile's 4×4 input, tile-sized output planes of outPlane floats, whether the
+ * outputs fill the tiles exactly (then the output planes are the real ones), and s samples per
+ * block.
+ */
+export function tileLayout(g: Conv2dGeometry) {
+  const tilesH = Math.ceil(g.hOut / 2), tilesW = roundUp(Math.ceil(g.wOut / 2), 4);
+  const tiles = tilesH * tilesW, padW = 2 * tilesW + 2;
+  const s = Math.max(1, Math.min(g.n, Math.floor(BLOCK_BYTES / (64 * (g.cIn + g.cOut) * tiles))));
+  return {
+    tilesH,
+    tilesW,
+    tiles,
+    padW,
+    padPlane: (2 * tilesH + 2) * padW,
+    outPlane: 4 * tiles,
+    exact: g.hOut === 2 * tilesH && g.wOut === 2 * tilesW,
+    s,
+  };
+}
+
+/**
+ * Float sizes of the regions both passes' layouts start with: 16 [C_out, C_in/groups] matrices
+ * (U, or dU), C_out floats (the bias, or its gradient), the x block, its zero-padded planes and V.
+ */
+export function leadingRegions(g: Conv2dGeometry, t: ReturnType<typeof tileLayout>): number[] {
+  const { cInG, hwIn } = dims(g), { cIn } = g;
+  return [
+    16 * g.cOut * cInG,
+    g.cOut,
+    t.s * cIn * hwIn,
+    t.s * cIn * t.padPlane,
+    16 * spread(t.s * cIn * t.tiles),
+  ];
+}
+
+/**
+ * Copies samples s0 … s0 + count − 1 of x into the interiors of the zero-padded planes at xpAt
+ * (through the x block at xAt) and transforms them into V at vAt; returns the floats between
+ * consecutive V[ξ].
+ */
+export function inputTiles(
+  instance: WasmInstance,
+  heap: Float32Array,
+  g: Conv2dGeometry,
+  t: ReturnType<typeof tileLayout>,
+  x: Float32Array,
+  s0: number,
+  count: number,
+  xAt: number,
+  xpAt: number,
+  vAt: number,
+): number {
+  const { cIn } = g, hwIn = g.h * g.w, ld = count * t.tiles, vs = spread(cIn * ld);
+  heap.set(x.subarray(s0 * cIn * hwIn, (s0 + count) * cIn * hwIn), xAt);
+  const e = instance.exports, interior = xpAt + g.padH * t.padW + g.padW;
+  e.copyRows(xAt * 4, interior * 4, count * cIn, g.h, g.w, g.w, hwIn, t.padW, t.padPlane);
+  e.winogradInput(xpAt * 4, count, cIn, t.padPlane, t.padW, t.tilesH, t.tilesW, vAt * 4, ld, vs);
+  return vs;
 }
 
 /**
@@ -98,11 +151,23 @@ export function winogradTiles(hOut: number, wOut: number): number {
 }
 
 /**
+ * Multiply-adds of Winograd over the tap kernels' per output, counting the outputs each computes
+ * past the edge: 16·tiles (winogradTiles) / (9·taps' computed outputs, outputLayout); Infinity
+ * for geometries Winograd F(2×2, 3×3) cannot run (not 3×3, stride 1, dilation 1).
+ */
+export function winogradWaste(g: Conv2dGeometry): number {
+  if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1) return Infinity;
+  if (g.dilationH !== 1 || g.dilationW !== 1) return Infinity;
+  const taps = outputLayout(g.hOut, g.wOut, g.w + 2 * g.padW, 8).computed;
+  return 16 * winogradTiles(g.hOut, g.wOut) / (9 * taps);
+}
+
+/**
  * Floats between consecutive V[ξ] (or M[ξ]) of `floats` floats each: rounded up to whole 4 KiB
  * pages plus one 64-byte cache line, so the 16 streams winogradInput writes (winogradOutput
  * reads) fall in 16 different L1 sets rather than all in one.
  */
-function spread(floats: number): number {
+export function spread(floats: number): number {
   return roundUp(floats, 1024) + 16;
 }
 

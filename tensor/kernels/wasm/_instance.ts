@@ -146,6 +146,23 @@ export interface WasmKernelExports {
     plane: number,
     row: number,
   ): void;
+  /**
+   * Winograd F(2×2, 3×3) output-gradient transform, the adjoint of winogradOutput: dM[ξ, k, tile]
+   * = (A dY Aᵀ)[ξ] of each 2×2 tile dY of `samples` × `channels` planes of `plane` floats (rows
+   * `row` apart, zero past the output edge), 4 tiles per f32x4; dM[ξ] is [channels, ldm].
+   */
+  winogradOutputGrad(
+    gy: number,
+    samples: number,
+    channels: number,
+    plane: number,
+    row: number,
+    tilesH: number,
+    tilesW: number,
+    dm: number,
+    ldm: number,
+    mStride: number,
+  ): void;
   /** maxPool2dForward over `planes` [h, w] planes at x into y (f32) and arg (i32). */
   maxPool(
     x: number,

@@ -1,17 +1,17 @@
 /**
  * conv2d on WebAssembly SIMD: the three functions of conv2d.ts computed in kernels.wat.
  *
- * 3×3 stride-1 convolutions with enough channels (winogradPays) run on Winograd F(2×2, 3×3):
- * 16 GEMMs over transformed 4×4 input tiles take 16 multiplies per 2×2 outputs where the direct
- * convolution takes 36 (_conv2d_winograd.ts). Other stride-1 convolutions (and the 3×3 ones with
- * few channels, where the transforms dominate) run on the tap kernels: a block of samples
- * is copied into zero-padded planes whose rows all share one stride, so tap (c, p, q) of the
- * kernel is a constant shift of the flattened plane and the convolution is a sum of shifted rows
- * (convTaps, convTapsWeight) with no im2col matrix and no GEMM packing, which dominate the small
- * per-sample GEMMs of those layers; the kernels compute either the real output rows or, where
- * fewer, flat outputs over the padded rows (_conv2d_taps.ts lays both out). Other strides, and
- * backward-input shapes whose taps would mostly multiply gy's zero padding, fall back to
- * im2col + gemm per sample (_conv2d_im2col.ts).
+ * 3×3 stride-1 convolutions with enough channels (winogradPays, winogradWeightPays) run on
+ * Winograd F(2×2, 3×3): 16 GEMMs over transformed 4×4 tiles take 16 multiplies per 2×2 outputs
+ * where the direct convolution takes 36 (_conv2d_winograd.ts). Other stride-1 convolutions (and
+ * the 3×3 ones with few channels, where the transforms dominate) run on the tap kernels: a block
+ * of samples is copied into zero-padded planes whose rows all share one stride, so tap (c, p, q)
+ * of the kernel is a constant shift of the flattened plane and the convolution is a sum of
+ * shifted rows (convTaps, convTapsWeight) with no im2col matrix and no GEMM packing, which
+ * dominate the small per-sample GEMMs of those layers; the kernels compute either the real output
+ * rows or, where fewer, flat outputs over the padded rows (_conv2d_taps.ts lays both out). Other
+ * strides, and backward-input shapes whose taps would mostly multiply gy's zero padding, fall back
+ * to im2col + gemm per sample (_conv2d_im2col.ts).
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
@@ -33,7 +33,8 @@ import {
   roundUp,
   tapOffsets,
 } from "./_conv2d_taps.ts";
-import { winogradForward, winogradTiles } from "./_conv2d_winograd.ts";
+import { winogradForward, winogradWaste } from "./_conv2d_winograd.ts";
+import { winogradBackwardWeight, winogradWeightPays } from "./_conv2d_winograd_weight.ts";
 
 /**
  * y = conv2d(x, weight) + bias, exactly as {@linkcode conv2dForward} in conv2d.ts:
@@ -131,8 +132,8 @@ export function conv2dBackwardInputWasm(
  * as conv2dBackwardWeight in conv2d.ts:
  * gw[g·C_out/groups + o, c, p, q] += Σ_{n, i, j} gy[n, g·C_out/groups + o, i, j] ·
  *   x[n, g·C_in/groups + c, i·strideH − padH + p·dilationH, j·strideW − padW + q·dilationW],
- * gb[o] += Σ_{n, i, j} gy[n, o, i, j]. Stride 1 runs on convTapsWeight and planeSums over blocks
- * of samples; other strides on gy·colsᵀ per sample.
+ * gb[o] += Σ_{n, i, j} gy[n, o, i, j]. Stride 1 runs on Winograd where winogradWeightPays, else
+ * on convTapsWeight and planeSums over blocks of samples; other strides on gy·colsᵀ per sample.
  *
  * Shapes: x [N, C_in, H, W], gy [N, C_out, hOut, wOut], gw [C_out, C_in/groups, kh, kw],
  * gb [C_out] or null. `workspace` is not used.
@@ -148,6 +149,10 @@ export function conv2dBackwardWeightWasm(
   const instance = requireInstance("conv2dBackwardWeightWasm", "conv2d.ts");
   if (g.strideH !== 1 || g.strideW !== 1) {
     backwardWeightIm2col(instance, g, x, gy, gw, gb);
+    return;
+  }
+  if (winogradWeightPays(g)) {
+    winogradBackwardWeight(instance, g, x, gy, gw, gb);
     return;
   }
   const { n, cIn, cOut, groups } = g;
@@ -209,21 +214,15 @@ export function conv2dBackwardWeightWasm(
  * Whether the stride-1 forward convolution of geometry g runs on Winograd F(2×2, 3×3)
  * (_conv2d_winograd.ts) rather than on the tap kernels: it must be 3×3 with dilation 1, and its
  * cost relative to the taps, estimated as
- *   16·tiles / (9·taps' computed outputs)   (multiply-adds per tile and per output of the taps)
- *   + 2·(1/C_in + 1/C_out per group)        (the transforms, per channel)
- * must be under 0.9. The second term is fitted to measurements (it predicts the measured ratio
- * within ~10% from 8 to 64 channels and 3×3 to 64×64 images); the first charges each layout for
- * the outputs it computes past the edge (tiles as winogradTiles rounds them, taps as outputLayout).
- * So CIFAR conv2 (32 → 64, 16×16: 0.54) runs on Winograd, its RGB conv1 (1.2) and MNIST's
- * 8 → 16 on 10×10 outputs (0.97) on the taps.
+ *   waste = 16·tiles / (9·taps' computed outputs)   (multiply-adds per tile and per tap output)
+ *   + 2·(1/C_in + 1/C_out per group)               (the transforms, per channel)
+ * must be under 0.9. The second term is fitted to measurements (within ~10% of the measured ratio
+ * from 8 to 64 channels and 3×3 to 64×64 images); `waste` charges each layout for the outputs it
+ * computes past the edge (winogradWaste). So CIFAR conv2 (32 → 64, 16×16: 0.54) runs on Winograd, its RGB conv1
+ * (1.2) and MNIST's 8 → 16 on 10×10 outputs (0.97) on the taps.
  */
 function winogradPays(g: Conv2dGeometry): boolean {
-  if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1) return false;
-  if (g.dilationH !== 1 || g.dilationW !== 1) return false;
-  const taps = outputLayout(g.hOut, g.wOut, g.w + 2 * g.padW, 8).computed;
-  const cost = 16 * winogradTiles(g.hOut, g.wOut) / (9 * taps) +
-    2 * g.groups * (1 / g.cIn + 1 / g.cOut);
-  return cost < 0.9;
+  return winogradWaste(g) + 2 * g.groups * (1 / g.cIn + 1 / g.cOut) < 0.9;
 }
 
 /**

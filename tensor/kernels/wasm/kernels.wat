@@ -1,6 +1,6 @@
 ;; kernels.wat: the WebAssembly SIMD (f32x4) kernels of shardgrad: GEMM, im2col/col2im, stride-1
 ;; convolution as shifted taps (convTaps, convTapsWeight), the Winograd F(2×2, 3×3) transforms
-;; (winogradInput, winogradOutput), max pooling.
+;; (winogradInput, winogradOutput, and winogradOutputGrad for the weight gradient), max pooling.
 ;;
 ;; The source of tensor/kernels/wasm/_kernels_wasm_bytes.ts (scripts/build_wasm.ts assembles it
 ;; with the `wabt` npm package). gemm_wasm.ts and conv2d_wasm.ts copy operands into this module's
@@ -991,6 +991,94 @@
           (local.set $d (i32.add (local.get $d) (i32.const 32)))
           (br_if $tiles (i32.lt_s (local.tee $tx (i32.add (local.get $tx) (i32.const 4))) (local.get $tilesW))))
           (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $rowB) (i32.const 1))))
+          (br_if $tileRows (i32.lt_s (local.tee $ty (i32.add (local.get $ty) (i32.const 1))) (local.get $tilesH))))
+        (br_if $planes (i32.lt_s (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $channels))))
+      (br_if $samples (i32.lt_s (local.tee $s (i32.add (local.get $s) (i32.const 1))) (local.get $samples)))))
+
+  ;; The adjoint of winogradOutput for the weight gradient: dM[ξ, k, s·tilesH·tilesW + ty·tilesW
+  ;; + tx] = (A dY Aᵀ)[ξ] of the 2×2 tile dY at rows 2·ty, 2·ty + 1, columns 2·tx, 2·tx + 1 of plane
+  ;; s·channels + k at gy + 4·(s·channels + k)·plane (row stride $row floats; planes at least
+  ;; 2·tilesH rows of 2·tilesW floats, zero past the output edge so overhanging tiles read zeros),
+  ;; with A = (Aᵀ)ᵀ = [1 0; 1 1; 1 −1; 0 −1]. dM[ξ] is [channels, ldm] at dm + 4·ξ·ms, as
+  ;; winogradInput lays out V, so dU[ξ] = dM[ξ]·V[ξ]ᵀ is one gemm per ξ.
+  (func (export "winogradOutputGrad") (param $gy i32) (param $samples i32) (param $channels i32)
+      (param $plane i32) (param $row i32) (param $tilesH i32) (param $tilesW i32) (param $dm i32)
+      (param $ldm i32) (param $ms i32)
+    (local $s i32) (local $k i32) (local $ty i32) (local $tx i32) (local $src i32) (local $t i32)
+    (local $p i32) (local $q i32) (local $dst i32) (local $rowB i32) (local $xiB i32)
+    (local $a v128) (local $b v128) (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128)
+    (local $r0 v128) (local $r1 v128)
+    (local.set $rowB (i32.shl (local.get $row) (i32.const 2)))
+    (local.set $xiB (i32.shl (local.get $ms) (i32.const 2)))
+    (local.set $s (i32.const 0))
+    (loop $samples
+      (local.set $k (i32.const 0))
+      (loop $planes
+        (local.set $src (i32.add (local.get $gy) (i32.shl (i32.mul (local.get $plane)
+          (i32.add (i32.mul (local.get $s) (local.get $channels)) (local.get $k))) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $dm) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $ldm))
+          (i32.mul (local.get $s) (i32.mul (local.get $tilesH) (local.get $tilesW)))) (i32.const 2))))
+        (local.set $ty (i32.const 0))
+        (loop $tileRows
+          (local.set $t (local.get $src))
+          (local.set $tx (i32.const 0))
+          (loop $tiles
+          ;; lanes are tiles: the even and odd floats of the 8 at t (and a row on) are columns 0, 1
+          (local.set $p (local.get $t))
+          (local.set $a (v128.load (local.get $p)))
+          (local.set $b (v128.load offset=16 (local.get $p)))
+          (local.set $y00 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+          (local.set $y01 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+          (local.set $p (i32.add (local.get $p) (local.get $rowB)))
+          (local.set $a (v128.load (local.get $p)))
+          (local.set $b (v128.load offset=16 (local.get $p)))
+          (local.set $y10 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+          (local.set $y11 (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+          ;; row i of A·dY is (r0, r1); times Aᵀ, products 4·i … 4·i + 3: r0, r0 + r1, r0 − r1, −r1
+          (local.set $q (local.get $dst))
+          (local.set $r0 (local.get $y00))
+          (local.set $r1 (local.get $y01))
+          (v128.store (local.get $q) (local.get $r0))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.add (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.sub (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.neg (local.get $r1)))
+          (local.set $r0 (f32x4.add (local.get $y00) (local.get $y10)))
+          (local.set $r1 (f32x4.add (local.get $y01) (local.get $y11)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (local.get $r0))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.add (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.sub (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.neg (local.get $r1)))
+          (local.set $r0 (f32x4.sub (local.get $y00) (local.get $y10)))
+          (local.set $r1 (f32x4.sub (local.get $y01) (local.get $y11)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (local.get $r0))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.add (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.sub (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.neg (local.get $r1)))
+          (local.set $r0 (f32x4.neg (local.get $y10)))
+          (local.set $r1 (f32x4.neg (local.get $y11)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (local.get $r0))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.add (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.sub (local.get $r0) (local.get $r1)))
+          (local.set $q (i32.add (local.get $q) (local.get $xiB)))
+          (v128.store (local.get $q) (f32x4.neg (local.get $r1)))
+          (local.set $t (i32.add (local.get $t) (i32.const 32)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+          (br_if $tiles (i32.lt_s (local.tee $tx (i32.add (local.get $tx) (i32.const 4))) (local.get $tilesW))))
+          (local.set $src (i32.add (local.get $src) (i32.shl (local.get $rowB) (i32.const 1))))
           (br_if $tileRows (i32.lt_s (local.tee $ty (i32.add (local.get $ty) (i32.const 1))) (local.get $tilesH))))
         (br_if $planes (i32.lt_s (local.tee $k (i32.add (local.get $k) (i32.const 1))) (local.get $channels))))
       (br_if $samples (i32.lt_s (local.tee $s (i32.add (local.get $s) (i32.const 1))) (local.get $samples)))))

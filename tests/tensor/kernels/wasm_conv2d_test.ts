@@ -15,6 +15,11 @@ import {
   conv2dForwardWasm,
 } from "../../../tensor/kernels/wasm/conv2d_wasm.ts";
 import { wasmSimdSupported } from "../../../tensor/kernels/wasm/gemm_wasm.ts";
+import { bestInstance } from "../../../tensor/kernels/wasm/_instance.ts";
+import {
+  winogradBackwardWeight,
+  winogradWeightPays,
+} from "../../../tensor/kernels/wasm/_conv2d_winograd_weight.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
 const skip = wasmSimdSupported() ? false : "this runtime has no WebAssembly SIMD";
@@ -78,9 +83,10 @@ const wasmConfigs: Array<[string, Partial<Conv2dGeometryInput>]> = [
   // 4-output block and two single outputs
   ["output rows 7 wide, C_out 6, 5×5", { n: 3, cIn: 4, cOut: 6, kh: 5, kw: 5, h: 13, w: 11 }],
   // Winograd F(2×2, 3×3) for forward and backward input (winogradPays estimates 0.7 to 0.85 for
-  // each of these): 2×2 tiles overhanging odd output edges and tile columns rounded up to 4,
-  // 8 + 5 samples per block, outputs that fill the tiles exactly (16×16 from 18×18 unpadded, whose
-  // backward input pads gy by 2), padding 2 (backward input unpadded), groups, odd channel counts
+  // each of these; winogradBackwardWeight runs on them below, where the taps would be chosen):
+  // 2×2 tiles overhanging odd output edges and tile columns rounded up to 4, 8 + 5 samples per
+  // block, outputs that fill the tiles exactly (16×16 from 18×18 unpadded, whose backward input
+  // pads gy by 2), padding 2 (backward input unpadded), groups, odd channel counts
   ["Winograd: 13 samples in blocks, 16 → 24, 11×13, padding 1", {
     n: 13,
     cIn: 16,
@@ -107,6 +113,15 @@ const wasmConfigs: Array<[string, Partial<Conv2dGeometryInput>]> = [
     groups: 2,
     h: 12,
     w: 12,
+    padH: 1,
+    padW: 1,
+  }],
+  ["Winograd: 7 samples 16 → 26, 7×7, padding 1", {
+    n: 7,
+    cIn: 16,
+    cOut: 26,
+    h: 7,
+    w: 7,
     padH: 1,
     padW: 1,
   }],
@@ -160,6 +175,25 @@ for (const [label, overrides] of wasmConfigs) {
   });
 }
 
+// winogradBackwardWeight itself on every Winograd shape above (winogradWeightPays leaves these
+// small layers to the taps; CIFAR conv2 below reaches it through conv2dBackwardWeightWasm), onto a
+// non-zero gw and gb.
+for (const [label, overrides] of wasmConfigs.filter(([label]) => label.startsWith("Winograd"))) {
+  const g = conv2dGeometry({ ...base, ...overrides });
+  const size = sizes(g);
+
+  test(`winogradBackwardWeight() matches conv2dBackwardWeightNaive: ${label}`, { skip }, () => {
+    const rng = new Rng(8);
+    const x = fill(size.x, rng), gy = fill(size.y, rng);
+    const gw = fill(size.weight, rng), gb = fill(g.cOut, rng);
+    const gwExpected = gw.slice(), gbExpected = gb.slice();
+    winogradBackwardWeight(bestInstance!, g, x, gy, gw, gb);
+    conv2dBackwardWeightNaive(g, x, gy, gwExpected, gbExpected);
+    assertClose(gw, gwExpected, gwTol);
+    assertClose(gb, gbExpected, gwTol);
+  });
+}
+
 /**
  * max |actual − reference| / max |reference| of a float32 result against its float64 reference.
  */
@@ -173,29 +207,37 @@ function relativeError(actual: Float32Array, reference: Float64Array): number {
 }
 
 // Winograd's transforms add rounding error over the direct sum; on CIFAR conv2's channels and
-// image size (random normal data) it must stay within float32 noise as PyTorch's own (~1e-6).
+// image size (random normal data) it must stay within float32 noise as PyTorch's own (~1e-6 for
+// y and gx, ~2e-6 for gw), in all three passes (gw over 2 sample blocks).
 test("conv2d*Wasm() on Winograd stay within 2e-6 of float64: CIFAR conv2 at N 4", { skip }, () => {
   const g = conv2dGeometry({ ...base, n: 4, cIn: 32, cOut: 64, h: 16, w: 16, padH: 1, padW: 1 });
+  if (!winogradWeightPays(g)) {
+    throw new Error("CIFAR conv2's weight gradient should run on Winograd");
+  }
   const size = sizes(g), rng = new Rng(7);
   const normal = (length: number) => Float32Array.from({ length }, () => rng.normal());
   const x = normal(size.x), weight = normal(size.weight), gy = normal(size.y);
   const y = new Float32Array(size.y), gx = new Float32Array(size.x);
+  const gw = new Float32Array(size.weight);
   conv2dForwardWasm(g, x, weight, null, y);
   conv2dBackwardInputWasm(g, gy, weight, gx);
+  conv2dBackwardWeightWasm(g, x, gy, gw, null);
   const yRef = new Float64Array(size.y), gxRef = new Float64Array(size.x);
+  const gwRef = new Float64Array(size.weight);
   const { n, cIn, cOut, h, w } = g;
   for (let s = 0; s < n; s++) {
     for (let o = 0; o < cOut; o++) {
       for (let c = 0; c < cIn; c++) {
         for (let p = 0; p < 3; p++) {
           for (let q = 0; q < 3; q++) {
-            const wv = weight[((o * cIn + c) * 3 + p) * 3 + q];
+            const r = ((o * cIn + c) * 3 + p) * 3 + q, wv = weight[r];
             for (let i = Math.max(0, 1 - p); i < Math.min(h, h + 1 - p); i++) {
               for (let j = Math.max(0, 1 - q); j < Math.min(w, w + 1 - q); j++) {
                 const xi = ((s * cIn + c) * h + i - 1 + p) * w + j - 1 + q;
                 const yi = ((s * cOut + o) * h + i) * w + j;
                 yRef[yi] += wv * x[xi];
                 gxRef[xi] += wv * gy[yi];
+                gwRef[r] += gy[yi] * x[xi];
               }
             }
           }
@@ -203,8 +245,8 @@ test("conv2d*Wasm() on Winograd stay within 2e-6 of float64: CIFAR conv2 at N 4"
       }
     }
   }
-  const errors = [relativeError(y, yRef), relativeError(gx, gxRef)];
-  if (!(errors[0] <= 2e-6 && errors[1] <= 2e-6)) {
-    throw new Error(`relative errors (y, gx) ${errors.join(", ")} exceed 2e-6`);
+  const errors = [relativeError(y, yRef), relativeError(gx, gxRef), relativeError(gw, gwRef)];
+  if (!errors.every((error) => error <= 2e-6)) {
+    throw new Error(`relative errors (y, gx, gw) ${errors.join(", ")} exceed 2e-6`);
   }
 });
