@@ -1,4 +1,4 @@
-/** Benchmark helpers: which runtime is running, the command line, and a best-of-N timer. */
+/** Benchmark helpers: which runtime is running, the command line, a best-of-N timer and a full collection. */
 
 interface RuntimeGlobals {
   Deno?: { version: { deno: string; v8: string }; args: string[]; mainModule: string };
@@ -42,4 +42,11 @@ export function bestMs(fn: () => void, runs: number, warmupMs = 150): number {
     best = Math.min(best, performance.now() - t0);
   }
   return best;
+}
+
+/** A full collection where the runtime offers one (Bun.gc, or gc() under --v8-flags=--expose-gc). */
+export function collectGarbage(): void {
+  const g = globalThis as { Bun?: { gc(sync: boolean): void }; gc?: () => void };
+  if (g.Bun) g.Bun.gc(true);
+  else g.gc?.();
 }

@@ -20,7 +20,8 @@
  * shapes; shardgrad trains as train.ts does, through DataParallel.trainSteps() in chunks
  * of 16 batches (4 for the CIFAR CNN). Each contender is warmed up, then timed in `rounds` rounds of at least
  * `seconds`, interleaved so a burst of load from other processes hits all of them alike;
- * the best round counts. Measure on an idle machine (see the load averages printed).
+ * the best round counts; a full collection runs before each round (always under Bun, under
+ * Deno with --v8-flags=--expose-gc). Measure on an idle machine (see the load averages printed).
  */
 
 import { parseArgs } from "node:util";
@@ -28,7 +29,7 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { kernelsFromEnv, simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
-import { commandLine, runtimeName } from "./_runtime.ts";
+import { collectGarbage, commandLine, runtimeName } from "./_runtime.ts";
 import {
   type Contender,
   convnet,
@@ -165,6 +166,9 @@ async function measure(
   for (let r = 0; r < rounds; r++) {
     for (const contender of contenders) {
       if (contender.unavailable !== undefined) continue;
+      // The garbage of the previous contender (TF.js makes plenty) is collected now, not by a
+      // collector thread that would compete for the 2 cores during this contender's round.
+      collectGarbage();
       const sps = await throughput(contender, workload.batch, seconds);
       best.set(contender.name, Math.max(best.get(contender.name) ?? 0, sps));
     }

@@ -19,7 +19,7 @@ import { buildModel } from "../layers/spec.ts";
 import { CrossEntropyLoss } from "../losses/mod.ts";
 import { SGD } from "../optim/mod.ts";
 import { simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
-import { commandLine, runtimeName } from "./_runtime.ts";
+import { collectGarbage, commandLine, runtimeName } from "./_runtime.ts";
 import { COMPARE_WORKLOADS } from "./_workloads.ts";
 import { PRESETS } from "../train/presets.ts";
 import type { ModelSpec } from "../layers/spec.ts";
@@ -137,7 +137,7 @@ function presetWorkload(name: string) {
  * even when a collection frees them later), and what is left after a full collection.
  */
 function measureGrowth(step: () => void, n: number) {
-  collect();
+  collectGarbage();
   const before = process.memoryUsage();
   let heap = 0, buffers = 0;
   for (let i = 0; i < n; i++) {
@@ -146,7 +146,7 @@ function measureGrowth(step: () => void, n: number) {
     heap = Math.max(heap, now.heapUsed - before.heapUsed);
     buffers = Math.max(buffers, now.external - before.external);
   }
-  collect();
+  collectGarbage();
   const collected = process.memoryUsage();
   const mb = (bytes: number) => `${bytes >= 0 ? "+" : ""}${(bytes / 1e6).toFixed(2)} MB`;
   return {
@@ -155,11 +155,4 @@ function measureGrowth(step: () => void, n: number) {
     heapAfterGc: mb(collected.heapUsed - before.heapUsed),
     buffersAfterGc: mb(collected.external - before.external),
   };
-}
-
-/** A full collection where the runtime offers one (Bun.gc, or gc() under --expose-gc). */
-function collect(): void {
-  const g = globalThis as { Bun?: { gc(sync: boolean): void }; gc?: () => void };
-  if (g.Bun) g.Bun.gc(true);
-  else if (g.gc) g.gc();
 }
