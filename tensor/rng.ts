@@ -8,10 +8,9 @@
 
 /** A seeded generator of 32-bit integers, uniform floats and normal floats. */
 export class Rng {
-  #s0 = 0;
-  #s1 = 0;
-  #s2 = 0;
-  #s3 = 0;
+  // The 128-bit state as four int32 words: typed-array elements keep the engines on integer
+  // arithmetic, where uint32 numbers in object fields are boxed (several times slower).
+  readonly #s = new Int32Array(4);
   #spareNormal: number | null = null;
 
   /** @param seed any integer (taken modulo 2^32); the same seed gives the same stream. */
@@ -31,35 +30,20 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.#s0 = next();
-    this.#s1 = next();
-    this.#s2 = next();
-    this.#s3 = next();
+    for (let i = 0; i < 4; i++) this.#s[i] = next();
     this.#spareNormal = null;
   }
 
   /** Next uniform 32-bit unsigned integer. */
   nextU32(): number {
-    const s0 = this.#s0, s1 = this.#s1, s2 = this.#s2, s3 = this.#s3;
-    const r = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s1 << 9) >>> 0;
-    let n2 = (s2 ^ s0) >>> 0;
-    let n3 = (s3 ^ s1) >>> 0;
-    const n1 = (s1 ^ n2) >>> 0;
-    const n0 = (s0 ^ n3) >>> 0;
-    n2 = (n2 ^ t) >>> 0;
-    n3 = rotl(n3, 11);
-    this.#s0 = n0;
-    this.#s1 = n1;
-    this.#s2 = n2;
-    this.#s3 = n3;
-    return r;
+    return xoshiro128StarStar(this.#s) >>> 0;
   }
 
   /** Uniform float in [0, 1) with 53 random bits. */
   random(): number {
-    const hi = this.nextU32() >>> 5; // 27 bits
-    const lo = this.nextU32() >>> 6; // 26 bits
+    const s = this.#s;
+    const hi = xoshiro128StarStar(s) >>> 5; // 27 bits
+    const lo = xoshiro128StarStar(s) >>> 6; // 26 bits
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
@@ -118,18 +102,20 @@ export class Rng {
    */
   fork(index: number): Rng {
     const child = new Rng(0);
-    child.#s0 = (this.#s0 ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
-    child.#s1 = (this.#s1 ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
-    child.#s2 = (this.#s2 ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 0;
-    child.#s3 = (this.#s3 ^ Math.imul(index + 1, 0x27d4eb2f)) >>> 0;
-    if ((child.#s0 | child.#s1 | child.#s2 | child.#s3) === 0) child.#s0 = 1;
+    const [a, b] = [this.#s, child.#s];
+    b[0] = a[0] ^ Math.imul(index + 1, 0x9e3779b9);
+    b[1] = a[1] ^ Math.imul(index + 1, 0x85ebca6b);
+    b[2] = a[2] ^ Math.imul(index + 1, 0xc2b2ae35);
+    b[3] = a[3] ^ Math.imul(index + 1, 0x27d4eb2f);
+    if ((b[0] | b[1] | b[2] | b[3]) === 0) b[0] = 1;
     for (let i = 0; i < 8; i++) child.nextU32();
     return child;
   }
 
   /** The internal state, for checkpoints: four uint32 words. */
   getState(): [number, number, number, number] {
-    return [this.#s0, this.#s1, this.#s2, this.#s3];
+    const s = this.#s;
+    return [s[0] >>> 0, s[1] >>> 0, s[2] >>> 0, s[3] >>> 0];
   }
 
   /** Restores a state returned by `getState()`. */
@@ -137,10 +123,7 @@ export class Rng {
     if (state.length !== 4 || state.every((s) => s === 0)) {
       throw new RangeError(`Cannot restore Rng state: expected four uint32 words not all zero, got [${state}]`);
     }
-    this.#s0 = state[0] >>> 0;
-    this.#s1 = state[1] >>> 0;
-    this.#s2 = state[2] >>> 0;
-    this.#s3 = state[3] >>> 0;
+    this.#s.set(state.map((word) => word | 0));
     this.#spareNormal = null;
   }
 }
@@ -158,6 +141,19 @@ export function defaultRng(): Rng {
   return defaultGenerator;
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+
+/**
+ * One step of xoshiro128** (Blackman & Vigna) on the state words s, in int32 arithmetic:
+ * returns rotl(s1·5, 7)·9 (as int32 bits) and advances s.
+ */
+function xoshiro128StarStar(s: Int32Array): number {
+  const s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  const m = Math.imul(s1, 5);
+  const result = Math.imul((m << 7) | (m >>> 25), 9);
+  const t2 = s2 ^ s0, t3 = s3 ^ s1;
+  s[0] = s0 ^ t3;
+  s[1] = s1 ^ t2;
+  s[2] = t2 ^ (s1 << 9);
+  s[3] = (t3 << 11) | (t3 >>> 21);
+  return result;
 }
