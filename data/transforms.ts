@@ -9,6 +9,7 @@
  */
 
 import { Tensor } from "../tensor/tensor.ts";
+import { BufferCache } from "../tensor/buffers.ts";
 import { defaultRng, type Rng } from "../tensor/rng.ts";
 
 /** A batch transform: returns the transformed batch (in place when the shape is unchanged). */
@@ -83,19 +84,25 @@ export interface RandomCropOptions {
   padding?: number;
   /** Value of the padded pixels. @default 0 */
   fill?: number;
+  /**
+   * Write every call's crops into one buffer (per batch size) instead of a new tensor, for a
+   * training loop that is done with a batch before it draws the next (the trainers). @default false
+   */
+  reuseOutput?: boolean;
 }
 
 /**
  * Pads each image by `padding` on all sides, then cuts a random `size` window
  * (torchvision RandomCrop): per sample top = randint(H + 2p − h + 1), then
- * left = randint(W + 2p − w + 1). `[B, C, H, W]` → `[B, C, h, w]` (a new tensor).
+ * left = randint(W + 2p − w + 1). `[B, C, H, W]` → `[B, C, h, w]` (a new tensor, or the
+ * previous call's buffer with `reuseOutput`).
  */
 export function randomCrop(
   size: number | readonly [number, number],
   options: RandomCropOptions = {},
 ): Transform {
   const [th, tw] = typeof size === "number" ? [size, size] : size;
-  const { padding = 0, fill = 0 } = options;
+  const { padding = 0, fill = 0, reuseOutput = false } = options;
   if (
     ![th, tw].every((s) => Number.isInteger(s) && s > 0) || !Number.isInteger(padding) ||
     padding < 0
@@ -104,6 +111,7 @@ export function randomCrop(
       `Cannot create randomCrop: expected positive integer size and padding ≥ 0, got ${size}, ${padding}`,
     );
   }
+  const buffers = new BufferCache();
   return (x, rng = defaultRng()) => {
     checkImages(x, "randomCrop");
     const [b, c, h, w] = x.shape;
@@ -114,7 +122,9 @@ export function randomCrop(
         `Cannot run randomCrop: crop [${th}, ${tw}] is larger than the padded image [${ph}, ${pw}]`,
       );
     }
-    const out = new Float32Array(b * c * th * tw);
+    // Every cell is written below (the fill where the window leaves the image), so a reused
+    // buffer needs no clearing.
+    const out = buffers.floats("output", b * c * th * tw, reuseOutput);
     const src = x.data;
     for (let n = 0; n < b; n++) {
       const top = rng.randint(ph - th + 1) - padding; // window origin in unpadded coordinates

@@ -67,7 +67,7 @@ interface State {
   lo: number;
   hi: number;
   rng: Rng;
-  /** The training batch's x and labels, reused from step to step. */
+  /** The training batch's x, labels and one-hot targets, reused from step to step. */
   batchBuffers: BufferCache;
   evalBatchSize: number;
   splits: Partial<Record<"train" | "test", BatchSource>>;
@@ -187,7 +187,7 @@ function trainStep(st: State, request: StepRequest, step: number): StepReply {
     const { x, labels } = gatherBatch(data, indices, true, st.rng, st.batchBuffers);
     st.model.train();
     const output = st.model.forward(x);
-    const value = st.loss.forward(output, lossTarget(st.classTargets, labels, output));
+    const value = st.loss.forward(output, lossTarget(st.classTargets, labels, output, st.batchBuffers));
     // "mean" over the shard × shard/global size = this shard's part of the mean over the global batch.
     const scale = st.loss.reduction === "mean" ? n / globalCount : 1;
     loss = value * scale;

@@ -60,17 +60,22 @@ export function createLoss(
   return { loss: entry.create(options), classTargets: entry.classTargets };
 }
 
-/** Targets for the loss: the labels themselves, or one-hot rows `[B, K]` (K = output.shape[1]). */
+/**
+ * Targets for the loss: the labels themselves, or one-hot rows `[B, K]` (K = output.shape[1]),
+ * written into the previous call's buffer when `buffers` (a trainer's own) are given.
+ */
 export function lossTarget(
   classTargets: boolean,
   labels: Int32Array,
   output: Tensor,
+  buffers?: BufferCache,
 ): Tensor | Int32Array {
   if (classTargets) return labels;
   const k = output.shape[1];
-  const onehot = new Float32Array(labels.length * k);
-  for (let i = 0; i < labels.length; i++) onehot[i * k + labels[i]] = 1;
-  return new Tensor(onehot, [labels.length, k]);
+  const onehot = buffers?.tensor("onehot", [labels.length, k], true) ?? Tensor.zeros([labels.length, k]);
+  onehot.data.fill(0);
+  for (let i = 0; i < labels.length; i++) onehot.data[i * k + labels[i]] = 1;
+  return onehot;
 }
 
 /** What a module URL model exports; `context` tells it where it runs (`workerIndex` null on the main thread). */
@@ -144,7 +149,8 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
   const [, c, h, w] = data.shape;
   const steps: Transform[] = [];
   const crop = augment.cropPadding ?? 0;
-  if (crop > 0) steps.push(randomCrop([h, w], { padding: crop }));
+  // A trainer is done with a batch before it gathers the next: the crop reuses its output.
+  if (crop > 0) steps.push(randomCrop([h, w], { padding: crop, reuseOutput: true }));
   if (augment.flip) steps.push(randomHorizontalFlip());
   return {
     rows: data.images,

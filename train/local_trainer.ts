@@ -74,7 +74,7 @@ export class LocalTrainer implements Trainer {
   readonly loss: Loss;
   readonly optimizer: Optimizer<BaseHyperparameters>;
   readonly #rng: Rng;
-  // The training batch's x and labels, reused from step to step.
+  // The training batch's x, labels and one-hot targets, reused from step to step.
   readonly #batchBuffers = new BufferCache();
   readonly #evalBatchSize: number;
   readonly #classTargets: boolean;
@@ -120,7 +120,7 @@ export class LocalTrainer implements Trainer {
     this.model.train();
     this.optimizer.zeroGrad();
     const output = this.model.forward(x);
-    const loss = this.loss.forward(output, lossTarget(this.#classTargets, labels, output));
+    const loss = this.loss.forward(output, lossTarget(this.#classTargets, labels, output, this.#batchBuffers));
     // A non-finite loss leaves the weights as they were; the caller reports it.
     if (Number.isFinite(loss)) {
       this.model.backwardParameters(this.loss.backward());
