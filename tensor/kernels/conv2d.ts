@@ -1,5 +1,6 @@
 /** conv2d: 2-D convolution (PyTorch Conv2d semantics) as im2col + GEMM per (sample, group). */
 
+import { biasAddBackward } from "./elementwise.ts";
 import { gemm } from "./gemm.ts";
 import { col2im, im2col } from "./im2col.ts";
 
@@ -277,14 +278,5 @@ export function conv2dBackwardWeight(
       }
     }
   }
-  if (gb !== null) {
-    for (let o = 0; o < cOut; o++) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const start = (s * cOut + o) * hw;
-        for (let i = start; i < start + hw; i++) sum += gy[i];
-      }
-      gb[o] += sum;
-    }
-  }
+  if (gb !== null) biasAddBackward(gy, gb, n, cOut, hw);
 }

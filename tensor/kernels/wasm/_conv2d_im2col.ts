@@ -5,6 +5,7 @@
  * conv2d_wasm.ts's paths use.
  */
 
+import { biasAddBackward } from "../elementwise.ts";
 import type { Conv2dGeometry } from "../conv2d.ts";
 import { type WasmInstance, windowArgs, WORK, WORK_END } from "./_instance.ts";
 
@@ -104,16 +105,7 @@ export function backwardWeightIm2col(
     }
   }
   gw.set(heap.subarray(gwAt, gwAt + cOut * rows));
-  if (gb !== null) {
-    for (let o = 0; o < cOut; o++) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const start = (s * cOut + o) * hw;
-        for (let i = start; i < start + hw; i++) sum += gy[i];
-      }
-      gb[o] += sum;
-    }
-  }
+  if (gb !== null) biasAddBackward(gy, gb, n, cOut, hw);
 }
 
 /** Sizes (floats) shared by the conv2d passes. */
