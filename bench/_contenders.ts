@@ -1,8 +1,8 @@
 /**
- * The contenders of bench/compare.ts: one object per library and setting that trains a
- * workload one batch at a time (`step()`), or times whole rounds itself (`round()`, for
- * PyTorch in its subprocess). Same layer shapes everywhere, SGD with momentum 0.9,
- * lr 0.01, softmax cross-entropy.
+ * The contenders of bench/compare.ts: one object per library and setting whose `round()`
+ * trains a workload for a given time and returns samples/s (batch by batch, in chunks of
+ * batches for shardgrad, or in the PyTorch subprocess). Same layer shapes everywhere, SGD
+ * with momentum 0.9, lr 0.01, softmax cross-entropy.
  *
  * shardgrad gathers and normalizes each batch from uint8 as in training (DataParallel);
  * TensorFlow.js takes channels-last ([N, H, W, C], its native layout) ready-made tensors;
@@ -21,13 +21,12 @@ import { randomImages } from "./data_parallel_bench.ts";
 import type { TorchBench } from "./_torch.ts";
 import type { CompareWorkload as Workload } from "./_workloads.ts";
 
-/** One way of training a workload: `step()` trains on one batch of `batch` samples. */
+/** One way of training a workload. */
 export interface Contender {
   name: string;
-  step(): Promise<void> | void;
+  /** Trains for at least `seconds` (at least one step; one when 0) and returns samples/s. */
+  round(seconds: number): Promise<number>;
   close(): Promise<void> | void;
-  /** Samples/s over at least `seconds` (one step when 0), when it times itself. */
-  round?(seconds: number): Promise<number>;
   /** Set when it is not timed in rounds: why it cannot train ("" = timed on its warm-up step). */
   unavailable?: string;
 }
@@ -42,16 +41,15 @@ export const MOMENTUM = 0.9;
 /**
  * shardgrad's DataParallel trainer on `workers` workers, trained as train.ts trains:
  * `trainSteps()` over chunks of `workload.chunk` batches (one call per chunk, so the workers
- * synchronize through shared memory rather than one message per batch); `step()` trains one batch.
+ * synchronize through shared memory rather than one message per batch).
  */
 export async function shardgrad(workload: Workload, workers: number): Promise<Contender> {
   const data = randomImages(16 * workload.batch, workload.shape);
   const rng = new Rng(1);
-  const batches = Array.from(
-    { length: 16 },
+  const chunk = Array.from(
+    { length: workload.chunk },
     () => rng.permutation(data.shape[0]).slice(0, workload.batch),
   );
-  const chunk = batches.slice(0, workload.chunk);
   const config: TrainerConfig = {
     model: workload.spec,
     loss: { type: "cross_entropy" },
@@ -61,10 +59,8 @@ export async function shardgrad(workload: Workload, workers: number): Promise<Co
   };
   const trainer = await DataParallel.create(config);
   await trainer.setData("train", data);
-  let i = 0;
   return {
     name: `shardgrad ${workers} worker${workers > 1 ? "s" : ""}`,
-    step: async () => void await trainer.step(batches[i++ % batches.length]),
     round: async (seconds) => {
       let samples = 0;
       const start = performance.now();
@@ -129,10 +125,10 @@ export async function tensorflow(workload: Workload, backend: "cpu" | "wasm"): P
   const y = tf.oneHot(labels, 10);
   return {
     name: `TF.js ${backend}`,
-    step: async () => {
+    round: stepRound(workload.batch, async () => {
       await tf.setBackend(backend); // the contenders alternate: each step runs on its own backend
       await model.trainOnBatch(x, y);
-    },
+    }),
     close: () => {
       tf.dispose([x, labels, y]);
       model.dispose();
@@ -180,9 +176,9 @@ export function convnet(workload: Workload): Contender {
   });
   return {
     name: "ConvNetJS",
-    step: () => {
+    round: stepRound(workload.batch, () => {
       for (let i = 0; i < samples.length; i++) trainer.train(samples[i], i % 10);
-    },
+    }),
     close: () => {},
   };
 }
@@ -199,14 +195,24 @@ export function torch(
 ): Contender {
   return {
     name: `PyTorch ${threads} thread${threads > 1 ? "s" : ""}`,
-    step: () => {
-      throw new Error("PyTorch is timed in rounds");
-    },
     round: async (seconds) => {
       const { samplesPerSecond, blasThreads } = await bench.round(id, threads, seconds);
       onBlasThreads(blasThreads);
       return samplesPerSecond;
     },
     close: () => {},
+  };
+}
+
+/** A `round` that repeats `step` (one batch of `batch` samples) for at least `seconds`. */
+function stepRound(batch: number, step: () => Promise<void> | void): (seconds: number) => Promise<number> {
+  return async (seconds) => {
+    let steps = 0;
+    const start = performance.now();
+    do {
+      await step();
+      steps++;
+    } while (performance.now() - start < seconds * 1000);
+    return (steps * batch) / ((performance.now() - start) / 1000);
   };
 }

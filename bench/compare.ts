@@ -46,18 +46,6 @@ import { COMPARE_WORKLOADS, type CompareWorkload } from "./_workloads.ts";
 const LIBRARIES = ["shardgrad", "torch", "tfjs", "convnetjs"] as const;
 type Library = (typeof LIBRARIES)[number];
 
-/** Samples/s of `contender` over at least `seconds` (and at least one step). */
-async function throughput(contender: Contender, batch: number, seconds: number): Promise<number> {
-  if (contender.round) return await contender.round(seconds);
-  let steps = 0;
-  const start = performance.now();
-  do {
-    await contender.step();
-    steps++;
-  } while (performance.now() - start < seconds * 1000);
-  return (steps * batch) / ((performance.now() - start) / 1000);
-}
-
 function loadAverage(): string {
   try {
     return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
@@ -149,13 +137,13 @@ async function measure(
     try {
       // One step first: a contender this slow is timed on that step alone (TF.js cpu needs
       // seconds to minutes per batch; more rounds would not change the picture).
-      const sps = await throughput(contender, workload.batch, 0);
+      const sps = await contender.round(0);
       if (workload.batch / sps > SLOW_STEP_S) {
         best.set(contender.name, sps);
         contender.unavailable = "";
         notes.push(`${contender.name} on the ${workload.name}: timed on one step`);
       } else {
-        await throughput(contender, workload.batch, Math.min(seconds, 0.3)); // JIT, allocations
+        await contender.round(Math.min(seconds, 0.3)); // JIT, allocations
       }
     } catch (error) {
       // e.g. tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel: it cannot train a CNN.
@@ -169,7 +157,7 @@ async function measure(
       // The garbage of the previous contender (TF.js makes plenty) is collected now, not by a
       // collector thread that would compete for the 2 cores during this contender's round.
       collectGarbage();
-      const sps = await throughput(contender, workload.batch, seconds);
+      const sps = await contender.round(seconds);
       best.set(contender.name, Math.max(best.get(contender.name) ?? 0, sps));
     }
   }
