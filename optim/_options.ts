@@ -1,27 +1,16 @@
 /** Internal: checking options objects of optimizers and schedulers (one clear error each). */
 
-/** A short name of a value's kind for messages: `null`, `Float32Array`, `string`... */
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) {
-    return `[${value.map((v) => (typeof v === "number" ? String(v) : describe(v))).join(", ")}]`;
-  }
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (typeof value === "string") return JSON.stringify(value);
-  return typeof value;
-}
+import { checkOptions, describeValue } from "../tensor/options.ts";
 
-/** Throws a TypeError unless `options` is a plain object whose keys are all in `known`. */
+/** A short name of a value's kind for messages (see tensor/options.ts). */
+export const describe = describeValue;
+
+/** Throws a TypeError unless `options` is a plain object whose keys are all in `known` (one shared check). */
 export function checkKnownKeys(options: unknown, known: readonly string[], where: string): void {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`${where}: expected an options object, got ${describe(options)}`);
+  if (options === undefined) {
+    throw new TypeError(`${where}: expected an options object, got undefined`);
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`${where}: unknown option "${key}" (known options: ${known.join(", ")})`);
-    }
-  }
+  checkOptions(where, options, known);
 }
 
 /**

@@ -7,3 +7,4 @@ export * from "./shape.ts";
 export * from "./rng.ts";
 export * as init from "./init.ts";
 export * as kernels from "./kernels/mod.ts";
+export * from "./options.ts";
