@@ -36,6 +36,6 @@ export const COMPARE_WORKLOADS: CompareWorkload[] = [
     chunk: 16,
     target: null,
   },
-  { ...WORKLOADS[0], key: "lenet", name: "MNIST CNN (lenet)", target: { one: 0.8, many: 1.0 } },
+  { ...WORKLOADS[0], key: "lenet", name: "lenet CNN (MNIST)", target: { one: 0.8, many: 1.0 } },
   { ...WORKLOADS[1], key: "cifar", name: "CIFAR CNN", target: { one: 0.5, many: 0.5 } },
 ];

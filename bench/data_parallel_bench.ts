@@ -37,7 +37,7 @@ export const WORKLOADS: {
   chunk: number;
 }[] = [
   {
-    name: "MNIST CNN",
+    name: "lenet CNN",
     shape: [1, 28, 28],
     batch: 64,
     chunk: 16,

@@ -1,5 +1,5 @@
 /**
- * Import by URL: the repository is served over loopback HTTP and a separate Deno
+ * Import by URL: the repository is served over loopback HTTP by scripts/serve.ts and a separate Deno
  * process imports it from http://127.0.0.1:PORT/ — the core with no import map at
  * all, and mod.ts with a two-line import map (zod, comlink). Deno only: Bun does not
  * import modules over HTTP.
@@ -7,43 +7,19 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, sep } from "node:path";
+import { join } from "node:path";
 import { IS_DENO, ROOT, runProcess } from "./_run_cli.ts";
+import { serveStatic } from "../../scripts/serve.ts";
 
 const SKIP = IS_DENO ? false : "Bun cannot import modules by http:// URL; this is a Deno feature";
 
-const TYPES: Record<string, string> = {
-  ".ts": "application/typescript",
-  ".js": "application/javascript",
-  ".mjs": "application/javascript",
-  ".json": "application/json",
-};
-
-/** Serves the repository read-only on 127.0.0.1 (a random port); paths may not leave it. */
-async function serveRepo(): Promise<{ server: Server; base: string }> {
-  const server = createServer(async (req, res) => {
-    const path = normalize(
-      join(ROOT, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)),
-    );
-    if (!path.startsWith(ROOT.endsWith(sep) ? ROOT : ROOT + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(path);
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" })
-        .end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  return { server, base: `http://127.0.0.1:${port}/` };
+/** Serves the repository with scripts/serve.ts, the server the README tells users to run. */
+function serveRepo(): Promise<{ server: Server; base: string }> {
+  return serveStatic(ROOT).then(({ server, url }) => ({ server, base: url }));
 }
 
 /** Runs `source` as a Deno script in a fresh folder with its own DENO_DIR (no config, nothing cached). */
@@ -146,6 +122,26 @@ test("mod.ts imports by http:// URL with a two-line import map (zod, comlink) an
     assert.equal(run.code, 0, run.stderr);
     const accuracy = Number(/accuracy ([\d.]+)/.exec(run.stdout)?.[1]);
     assert.ok(accuracy > 0.95, `accuracy ${accuracy}\n${run.stdout}`);
+  } finally {
+    server.close();
+  }
+});
+
+test("scripts/serve.ts sends TypeScript as application/typescript, COOP/COEP, and nothing outside its folder", async () => {
+  const { server, base } = await serveRepo();
+  try {
+    const ts = await fetch(`${base}layers/linear.ts`);
+    assert.equal(ts.status, 200);
+    assert.match(ts.headers.get("content-type") ?? "", /^application\/typescript/);
+    assert.equal(ts.headers.get("cross-origin-opener-policy"), "same-origin");
+    assert.equal(ts.headers.get("cross-origin-embedder-policy"), "require-corp");
+    await ts.body?.cancel();
+    const escape = await fetch(`${base}..%2F..%2Fetc%2Fpasswd`);
+    assert.ok(escape.status === 403 || escape.status === 404, `status ${escape.status}`);
+    await escape.body?.cancel();
+    const missing = await fetch(`${base}no_such_file.ts`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
   } finally {
     server.close();
   }
