@@ -2,6 +2,8 @@
 
 import { checkOptions, describeValue } from "../tensor/options.ts";
 
+export { checkArgumentCount } from "../tensor/options.ts";
+
 /** A short name of a value's kind for messages (see tensor/options.ts). */
 export const describe = describeValue;
 
@@ -89,12 +91,41 @@ export function numberOption(
     if (fallback === undefined) throw new TypeError(`${where}: missing required option "${key}"`);
     return fallback;
   }
+  return numberArgument(value, key, where);
+}
+
+/**
+ * A required positional argument `name` as a finite number (TypeError otherwise, also when
+ * missing). `usage` (e.g. "new StepLR(optimizer, stepSize, { gamma })") is added to the
+ * message, since an options object in its place usually means the call follows an old form.
+ */
+export function numberArgument(
+  value: unknown,
+  name: string,
+  where: string,
+  usage?: string,
+): number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new TypeError(`${where}: ${key} must be a finite number, got ${describe(value)}`);
+    const hint = usage === undefined ? "" : ` (usage: ${usage})`;
+    throw new TypeError(`${where}: ${name} must be a finite number, got ${describe(value)}${hint}`);
   }
   return value;
 }
 
+/** A required positional argument `name` as an integer ≥ `min` (TypeError if not a number, RangeError if out of range). */
+export function integerArgument(
+  value: unknown,
+  name: string,
+  where: string,
+  min: number,
+  usage?: string,
+): number {
+  const n = numberArgument(value, name, where, usage);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`${where}: ${name} must be an integer ≥ ${min}, got ${n}`);
+  }
+  return n;
+}
 /** Like `numberOption`, but the value must be an integer ≥ `min` (RangeError otherwise). */
 export function integerOption(
   options: Readonly<Record<string, unknown>>,

@@ -7,7 +7,7 @@ import {
   type StateBuffers,
   type UpdateRule,
 } from "./optimizer.ts";
-import { checkAtLeast, checkPositive, resolveOptions } from "./_options.ts";
+import { checkArgumentCount, checkAtLeast, checkPositive, resolveOptions } from "./_options.ts";
 
 /** Options of `Adagrad` (PyTorch's `torch.optim.Adagrad`, camelCased). */
 export interface AdagradOptions {
@@ -111,6 +111,7 @@ export class Adagrad extends Optimizer<AdagradHyperparameters, AdagradOptions> {
     params: Iterable<Parameter> | Iterable<ParamGroupInput<AdagradOptions>>,
     options: AdagradOptions = {},
   ) {
+    checkArgumentCount("Cannot create Adagrad", arguments.length, 2);
     super(adagradRule, params, options);
   }
 }

@@ -7,7 +7,13 @@ import {
   type StateBuffers,
   type UpdateRule,
 } from "./optimizer.ts";
-import { checkAtLeast, checkBetas, checkPositive, resolveOptions } from "./_options.ts";
+import {
+  checkArgumentCount,
+  checkAtLeast,
+  checkBetas,
+  checkPositive,
+  resolveOptions,
+} from "./_options.ts";
 import { adamFamilyUpdate } from "./_adam.ts";
 
 /** Options of `Adam` (PyTorch's `torch.optim.Adam`, camelCased). */
@@ -110,6 +116,7 @@ export class Adam extends Optimizer<AdamHyperparameters, AdamOptions> {
     params: Iterable<Parameter> | Iterable<ParamGroupInput<AdamOptions>>,
     options: AdamOptions = {},
   ) {
+    checkArgumentCount("Cannot create Adam", arguments.length, 2);
     super(adamRule, params, options);
   }
 }

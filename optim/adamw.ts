@@ -7,7 +7,7 @@ import {
   type StateBuffers,
   type UpdateRule,
 } from "./optimizer.ts";
-import { resolveOptions } from "./_options.ts";
+import { checkArgumentCount, resolveOptions } from "./_options.ts";
 import { adamFamilyUpdate } from "./_adam.ts";
 import { type AdamOptions, checkAdamFamily } from "./adam.ts";
 
@@ -93,6 +93,7 @@ export class AdamW extends Optimizer<AdamWHyperparameters, AdamWOptions> {
     params: Iterable<Parameter> | Iterable<ParamGroupInput<AdamWOptions>>,
     options: AdamWOptions = {},
   ) {
+    checkArgumentCount("Cannot create AdamW", arguments.length, 2);
     super(adamwRule, params, options);
   }
 }

@@ -1,7 +1,7 @@
 /** Gradient clipping: rescale all gradients to a maximum total norm, or clamp each element. */
 
 import { Parameter } from "../tensor/parameter.ts";
-import { checkKnownKeys, describe } from "./_options.ts";
+import { checkArgumentCount, checkKnownKeys, describe } from "./_options.ts";
 
 /** Options of `clipGradNorm` (PyTorch's `norm_type`, `error_if_nonfinite`). */
 export interface ClipGradNormOptions {
@@ -40,6 +40,7 @@ export function clipGradNorm(
   options: ClipGradNormOptions = {},
 ): number {
   const where = "Cannot run clipGradNorm";
+  checkArgumentCount(where, arguments.length, 3);
   checkKnownKeys(options, ["normType", "errorIfNonfinite"], where);
   const { normType = 2, errorIfNonfinite = false } = options;
   const list = toParameterList(params, where);
@@ -90,6 +91,7 @@ export function clipGradNorm(
  */
 export function clipGradValue(params: Parameter | Iterable<Parameter>, clipValue: number): void {
   const where = "Cannot run clipGradValue";
+  checkArgumentCount(where, arguments.length, 2);
   const list = toParameterList(params, where);
   if (typeof clipValue !== "number" || Number.isNaN(clipValue)) {
     throw new TypeError(`${where}: clipValue must be a number, got ${describe(clipValue)}`);

@@ -7,7 +7,7 @@ import {
   type StateBuffers,
   type UpdateRule,
 } from "./optimizer.ts";
-import { checkAtLeast, checkBetas, resolveOptions } from "./_options.ts";
+import { checkArgumentCount, checkAtLeast, checkBetas, resolveOptions } from "./_options.ts";
 
 /** Options of `Lion` (no PyTorch class; names and defaults as lucidrains/lion-pytorch). */
 export interface LionOptions {
@@ -102,6 +102,7 @@ export class Lion extends Optimizer<LionHyperparameters, LionOptions> {
     params: Iterable<Parameter> | Iterable<ParamGroupInput<LionOptions>>,
     options: LionOptions = {},
   ) {
+    checkArgumentCount("Cannot create Lion", arguments.length, 2);
     super(lionRule, params, options);
   }
 }

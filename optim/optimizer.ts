@@ -57,7 +57,7 @@
 import { Parameter } from "../tensor/parameter.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { formatShape } from "../tensor/shape.ts";
-import { describe } from "./_options.ts";
+import { checkArgumentCount, describe } from "./_options.ts";
 import { readStateDict, writeStateDict } from "./_state_dict.ts";
 
 /** One optimizer-state buffer per name (`exp_avg`...), each as long as its parameter. */
@@ -188,6 +188,7 @@ export class Optimizer<H extends BaseHyperparameters, O extends object = Partial
   ) {
     this.rule = rule;
     const where = `Cannot create ${rule.className}`;
+    checkArgumentCount(where, arguments.length, 3);
     this.defaults = Object.freeze(rule.validate(options as Record<string, unknown>, where));
     if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
       throw new TypeError(
@@ -213,7 +214,9 @@ export class Optimizer<H extends BaseHyperparameters, O extends object = Partial
 
   /** Adds a group `{ params, ...options }` (e.g. to unfreeze layers); options default to `defaults`. */
   addParamGroup(group: ParamGroupInput<O>): void {
-    this.#addGroup(group, `Cannot add a param group to ${this.rule.className}`);
+    const where = `Cannot add a param group to ${this.rule.className}`;
+    checkArgumentCount(where, arguments.length, 1);
+    this.#addGroup(group, where);
   }
 
   /** The state of `param` (undefined before its first step). The buffers are the live ones. */
@@ -256,6 +259,7 @@ export class Optimizer<H extends BaseHyperparameters, O extends object = Partial
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const where = `Cannot load optimizer state into ${this.rule.className}`;
+    checkArgumentCount(where, arguments.length, 1);
     const loaded = readStateDict(this.rule, this.paramGroups, stateDict, where);
     this.paramGroups.forEach((group, g) => {
       Object.assign(group, loaded.hyperparameters[g]);

@@ -7,7 +7,7 @@ import {
   type StateBuffers,
   type UpdateRule,
 } from "./optimizer.ts";
-import { checkAtLeast, checkPositive, resolveOptions } from "./_options.ts";
+import { checkArgumentCount, checkAtLeast, checkPositive, resolveOptions } from "./_options.ts";
 
 /** Options of `RMSprop` (PyTorch's `torch.optim.RMSprop`, camelCased). */
 export interface RMSpropOptions {
@@ -135,6 +135,7 @@ export class RMSprop extends Optimizer<RMSpropHyperparameters, RMSpropOptions> {
     params: Iterable<Parameter> | Iterable<ParamGroupInput<RMSpropOptions>>,
     options: RMSpropOptions = {},
   ) {
+    checkArgumentCount("Cannot create RMSprop", arguments.length, 2);
     super(rmspropRule, params, options);
   }
 }

@@ -7,7 +7,7 @@ import {
   type StateBuffers,
   type UpdateRule,
 } from "./optimizer.ts";
-import { checkAtLeast, resolveOptions } from "./_options.ts";
+import { checkArgumentCount, checkAtLeast, resolveOptions } from "./_options.ts";
 
 /** Options of `SGD` (PyTorch's `torch.optim.SGD`, camelCased). */
 export interface SGDOptions {
@@ -124,6 +124,7 @@ export class SGD extends Optimizer<SGDHyperparameters, SGDOptions> {
     params: Iterable<Parameter> | Iterable<ParamGroupInput<SGDOptions>>,
     options: SGDOptions = {},
   ) {
+    checkArgumentCount("Cannot create SGD", arguments.length, 2);
     super(sgdRule, params, options);
   }
 }

@@ -118,17 +118,17 @@ export function createScheduler(
     case "step":
       return schedule(
         "epoch",
-        new StepLR(trainer, { stepSize: Math.ceil(config.epochs / 3), gamma: 0.1 }),
+        new StepLR(trainer, Math.ceil(config.epochs / 3), { gamma: 0.1 }),
       );
     case "cosine":
-      return schedule("epoch", new CosineAnnealingLR(trainer, { tMax: config.epochs }));
+      return schedule("epoch", new CosineAnnealingLR(trainer, config.epochs));
     case "onecycle": {
       const cycleMomentum = (config.optimizer === "sgd" || config.optimizer === "rmsprop") &&
         config.momentum > 0;
       const totalSteps = config.epochs * stepsPerEpoch;
       return schedule(
         "batch",
-        new OneCycleLR(trainer, { maxLr: config.lr, totalSteps, cycleMomentum }),
+        new OneCycleLR(trainer, config.lr, { totalSteps, cycleMomentum }),
       );
     }
     case "plateau":

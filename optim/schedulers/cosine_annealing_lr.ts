@@ -1,12 +1,10 @@
 /** CosineAnnealingLR: cosine decay from the base lr to etaMin over tMax epochs (SGDR without restarts). */
 
-import { checkKnownKeys, integerOption, numberOption } from "../_options.ts";
+import { checkArgumentCount, checkKnownKeys, integerArgument, numberOption } from "../_options.ts";
 import { LRScheduler, type SchedulableOptimizer } from "./lr_scheduler.ts";
 
-/** Options of `CosineAnnealingLR` (PyTorch's `T_max`, `eta_min`). */
+/** Options of `CosineAnnealingLR` (PyTorch's `eta_min`). */
 export interface CosineAnnealingLROptions {
-  /** Half-period in epochs (required, integer ≥ 1). */
-  tMax: number;
   /** Minimum learning rate. @default 0 */
   etaMin?: number;
 }
@@ -27,7 +25,7 @@ export interface CosineAnnealingLROptions {
  * ```ts
  * import { CosineAnnealingLR } from "./cosine_annealing_lr.ts";
  * const optimizer = { paramGroups: [{ lr: 1 }] };
- * const scheduler = new CosineAnnealingLR(optimizer, { tMax: 2 });
+ * const scheduler = new CosineAnnealingLR(optimizer, 2);
  * scheduler.step();
  * console.log(optimizer.paramGroups[0].lr); // ≈ 0.5
  * ```
@@ -38,16 +36,29 @@ export class CosineAnnealingLR extends LRScheduler {
   /** Minimum learning rate. */
   readonly etaMin: number;
 
-  /** Checks the options, then performs the initial step (epoch 0). */
-  constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingLROptions) {
+  /**
+   * Checks the arguments, then performs the initial step (epoch 0).
+   * @param tMax half-period in epochs (PyTorch's `T_max`, integer ≥ 1)
+   */
+  constructor(
+    optimizer: SchedulableOptimizer,
+    tMax: number,
+    options: CosineAnnealingLROptions = {},
+  ) {
     const where = "Cannot create CosineAnnealingLR";
-    checkKnownKeys(options, ["tMax", "etaMin"], where);
-    const o = options as unknown as Record<string, unknown>;
-    const tMax = integerOption(o, "tMax", where, 1);
-    const etaMin = numberOption(o, "etaMin", where, 0);
+    checkArgumentCount(where, arguments.length, 3);
+    checkKnownKeys(options, ["etaMin"], where);
+    const t = integerArgument(
+      tMax,
+      "tMax",
+      where,
+      1,
+      "new CosineAnnealingLR(optimizer, tMax, { etaMin })",
+    );
+    const etaMin = numberOption(options as Record<string, unknown>, "etaMin", where, 0);
     if (etaMin < 0) throw new RangeError(`${where}: etaMin must be ≥ 0, got ${etaMin}`);
     super(optimizer, where);
-    this.tMax = tMax;
+    this.tMax = t;
     this.etaMin = etaMin;
     this.step();
   }

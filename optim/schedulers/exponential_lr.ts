@@ -1,13 +1,7 @@
 /** ExponentialLR: multiply the lr by gamma every epoch. */
 
-import { checkKnownKeys, numberOption } from "../_options.ts";
+import { checkArgumentCount, numberArgument } from "../_options.ts";
 import { LRScheduler, type SchedulableOptimizer } from "./lr_scheduler.ts";
-
-/** Options of `ExponentialLR` (PyTorch's `gamma`). */
-export interface ExponentialLROptions {
-  /** Multiplicative factor per epoch (required). */
-  gamma: number;
-}
 
 /**
  * Decays each group's lr by `gamma` every epoch (PyTorch's `ExponentialLR`):
@@ -17,7 +11,7 @@ export interface ExponentialLROptions {
  * ```ts
  * import { ExponentialLR } from "./exponential_lr.ts";
  * const optimizer = { paramGroups: [{ lr: 1 }] };
- * const scheduler = new ExponentialLR(optimizer, { gamma: 0.5 });
+ * const scheduler = new ExponentialLR(optimizer, 0.5);
  * scheduler.step();
  * console.log(optimizer.paramGroups[0].lr); // 0.5
  * ```
@@ -26,13 +20,16 @@ export class ExponentialLR extends LRScheduler {
   /** Multiplicative factor per epoch. */
   readonly gamma: number;
 
-  /** Checks the options, then performs the initial step (epoch 0). */
-  constructor(optimizer: SchedulableOptimizer, options: ExponentialLROptions) {
+  /**
+   * Checks the arguments, then performs the initial step (epoch 0).
+   * @param gamma multiplicative factor per epoch
+   */
+  constructor(optimizer: SchedulableOptimizer, gamma: number) {
     const where = "Cannot create ExponentialLR";
-    checkKnownKeys(options, ["gamma"], where);
-    const gamma = numberOption(options as unknown as Record<string, unknown>, "gamma", where);
+    checkArgumentCount(where, arguments.length, 2);
+    const g = numberArgument(gamma, "gamma", where, "new ExponentialLR(optimizer, gamma)");
     super(optimizer, where);
-    this.gamma = gamma;
+    this.gamma = g;
     this.step();
   }
 

@@ -1,6 +1,6 @@
 /** LinearLR: scale the lr linearly from startFactor to endFactor over totalIters epochs (warm-up). */
 
-import { checkKnownKeys, integerOption, numberOption } from "../_options.ts";
+import { checkArgumentCount, checkKnownKeys, integerOption, numberOption } from "../_options.ts";
 import { LRScheduler, type SchedulableOptimizer } from "./lr_scheduler.ts";
 
 /** Options of `LinearLR` (PyTorch's `start_factor`, `end_factor`, `total_iters`). */
@@ -41,6 +41,7 @@ export class LinearLR extends LRScheduler {
   /** Checks the options, then performs the initial step (lr ← base_lr · startFactor). */
   constructor(optimizer: SchedulableOptimizer, options: LinearLROptions = {}) {
     const where = "Cannot create LinearLR";
+    checkArgumentCount(where, arguments.length, 2);
     checkKnownKeys(options, ["startFactor", "endFactor", "totalIters"], where);
     const o = options as Record<string, unknown>;
     const startFactor = numberOption(o, "startFactor", where, 1 / 3);

@@ -1,6 +1,6 @@
 /** LRScheduler: the base of epoch-indexed learning-rate schedulers (PyTorch's torch.optim.lr_scheduler.LRScheduler). */
 
-import { describe } from "../_options.ts";
+import { checkArgumentCount, describe } from "../_options.ts";
 
 /** What a scheduler reads and writes in a param group: `lr`, PyTorch's `initial_lr`, and OneCycleLR's momentum. */
 export interface SchedulerParamGroup {
@@ -69,8 +69,16 @@ export abstract class LRScheduler {
   /** The lr of each group for `lastEpoch`, from the current lrs (PyTorch's `get_lr()`). */
   abstract getLr(): number[];
 
-  /** Advances one epoch and writes the new lr into every param group. */
-  step(): void {
+  /**
+   * Advances one epoch and writes the new lr into every param group. With `epoch`
+   * (PyTorch's deprecated `step(epoch)`), jumps there instead, as `stepTo(epoch)`.
+   */
+  step(epoch?: number): void {
+    checkArgumentCount(`Cannot step ${this.constructor.name}`, arguments.length, 1);
+    if (epoch !== undefined) {
+      this.stepTo(epoch);
+      return;
+    }
     this.lastEpoch += 1;
     this.#write(this.getLr());
   }
@@ -80,6 +88,13 @@ export abstract class LRScheduler {
    * scheduler has one, else `getLr()` (PyTorch's `step(epoch)`). SequentialLR uses it.
    */
   stepTo(epoch: number): void {
+    if (!Number.isInteger(epoch) || epoch < 0) {
+      throw new RangeError(
+        `Cannot step ${this.constructor.name}: epoch must be an integer ≥ 0, got ${
+          describe(epoch)
+        }`,
+      );
+    }
     this.lastEpoch = epoch;
     const closed = (this as { lrAt?: (epoch: number) => number[] }).lrAt;
     this.#write(closed !== undefined ? closed.call(this, epoch) : this.getLr());
@@ -98,6 +113,7 @@ export abstract class LRScheduler {
   /** Restores what `stateDict()` saved (the optimizer's own state dict restores the current lrs). */
   loadStateDict(state: SchedulerStateDict): void {
     const where = `Cannot load state dict into ${this.constructor.name}`;
+    checkArgumentCount(where, arguments.length, 1);
     const groups = this.optimizer.paramGroups.length;
     checkSchedulerState(state, groups, where);
     this.lastEpoch = state.last_epoch;

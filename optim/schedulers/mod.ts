@@ -9,7 +9,7 @@ export {
 } from "./lr_scheduler.ts";
 export { StepLR, type StepLROptions } from "./step_lr.ts";
 export { MultiStepLR, type MultiStepLROptions } from "./multi_step_lr.ts";
-export { ExponentialLR, type ExponentialLROptions } from "./exponential_lr.ts";
+export { ExponentialLR } from "./exponential_lr.ts";
 export { CosineAnnealingLR, type CosineAnnealingLROptions } from "./cosine_annealing_lr.ts";
 export { LinearLR, type LinearLROptions } from "./linear_lr.ts";
 export { OneCycleLR, type OneCycleLROptions } from "./one_cycle_lr.ts";
@@ -18,8 +18,4 @@ export {
   type ReduceLROnPlateauOptions,
   type ReduceLROnPlateauStateDict,
 } from "./reduce_lr_on_plateau.ts";
-export {
-  SequentialLR,
-  type SequentialLROptions,
-  type SequentialLRStateDict,
-} from "./sequential_lr.ts";
+export { SequentialLR, type SequentialLRStateDict } from "./sequential_lr.ts";

@@ -1,12 +1,10 @@
 /** MultiStepLR: multiply the lr by gamma at each milestone epoch. */
 
-import { checkKnownKeys, describe, numberOption } from "../_options.ts";
+import { checkArgumentCount, checkKnownKeys, describe, numberOption } from "../_options.ts";
 import { LRScheduler, type SchedulableOptimizer } from "./lr_scheduler.ts";
 
-/** Options of `MultiStepLR` (PyTorch's `milestones`, `gamma`). */
+/** Options of `MultiStepLR` (PyTorch's `gamma`). */
 export interface MultiStepLROptions {
-  /** Epochs at which to decay (required; non-negative integers, increasing; a repeated one decays twice). */
-  milestones: readonly number[];
   /** Multiplicative factor. @default 0.1 */
   gamma?: number;
 }
@@ -19,7 +17,7 @@ export interface MultiStepLROptions {
  * ```ts
  * import { MultiStepLR } from "./multi_step_lr.ts";
  * const optimizer = { paramGroups: [{ lr: 1 }] };
- * const scheduler = new MultiStepLR(optimizer, { milestones: [1, 3], gamma: 0.1 });
+ * const scheduler = new MultiStepLR(optimizer, [1, 3], { gamma: 0.1 });
  * scheduler.step();
  * console.log(optimizer.paramGroups[0].lr); // 0.1
  * ```
@@ -30,14 +28,23 @@ export class MultiStepLR extends LRScheduler {
   /** Multiplicative factor. */
   readonly gamma: number;
 
-  /** Checks the options, then performs the initial step (epoch 0). */
-  constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
+  /**
+   * Checks the arguments, then performs the initial step (epoch 0).
+   * @param milestones epochs at which to decay (non-negative integers, increasing; a repeated one decays twice)
+   */
+  constructor(
+    optimizer: SchedulableOptimizer,
+    milestones: readonly number[],
+    options: MultiStepLROptions = {},
+  ) {
     const where = "Cannot create MultiStepLR";
-    checkKnownKeys(options, ["milestones", "gamma"], where);
-    const milestones = options.milestones;
+    checkArgumentCount(where, arguments.length, 3);
+    checkKnownKeys(options, ["gamma"], where);
     if (!Array.isArray(milestones)) {
       throw new TypeError(
-        `${where}: milestones must be an array of integers, got ${describe(milestones)}`,
+        `${where}: milestones must be an array of integers, got ${
+          describe(milestones)
+        } (usage: new MultiStepLR(optimizer, milestones, { gamma }))`,
       );
     }
     milestones.forEach((m, i) => {
@@ -49,7 +56,7 @@ export class MultiStepLR extends LRScheduler {
         );
       }
     });
-    const gamma = numberOption(options as unknown as Record<string, unknown>, "gamma", where, 0.1);
+    const gamma = numberOption(options as Record<string, unknown>, "gamma", where, 0.1);
     super(optimizer, where);
     this.milestones = Object.freeze([...milestones]);
     this.gamma = gamma;

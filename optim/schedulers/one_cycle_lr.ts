@@ -2,8 +2,10 @@
 
 import {
   booleanOption,
+  checkArgumentCount,
   checkKnownKeys,
   choiceOption,
+  describe,
   integerOption,
   numberOption,
   perGroupOption,
@@ -12,8 +14,6 @@ import { checkOptimizer, LRScheduler, type SchedulableOptimizer } from "./lr_sch
 
 /** Options of `OneCycleLR` (PyTorch's names, camelCased; same defaults). */
 export interface OneCycleLROptions {
-  /** Peak lr, one for all groups or one per group (required). */
-  maxLr: number | readonly number[];
   /** Number of `step()` calls in the cycle; or give `epochs` and `stepsPerEpoch`. */
   totalSteps?: number;
   /** Epochs (with `stepsPerEpoch`, when `totalSteps` is not given). */
@@ -71,7 +71,7 @@ const anneal = {
  * ```ts
  * import { OneCycleLR } from "./one_cycle_lr.ts";
  * const optimizer = { paramGroups: [{ lr: 0.1, momentum: 0.9 }] };
- * const scheduler = new OneCycleLR(optimizer, { maxLr: 1, totalSteps: 10 });
+ * const scheduler = new OneCycleLR(optimizer, 1, { totalSteps: 10 });
  * console.log(optimizer.paramGroups[0].lr); // ≈ 0.04 (maxLr / divFactor)
  * ```
  */
@@ -92,10 +92,21 @@ export class OneCycleLR extends LRScheduler {
   readonly #useBeta1: boolean;
 
   /** Checks the options, sets each group's initial lr (and momentum), then performs the initial step. */
-  constructor(optimizer: SchedulableOptimizer, options: OneCycleLROptions) {
+  constructor(
+    optimizer: SchedulableOptimizer,
+    maxLr: number | readonly number[],
+    options: OneCycleLROptions = {},
+  ) {
     const where = "Cannot create OneCycleLR";
+    checkArgumentCount(where, arguments.length, 3);
+    if (typeof maxLr !== "number" && !Array.isArray(maxLr)) {
+      throw new TypeError(
+        `${where}: maxLr must be a number or one number per param group, got ${
+          describe(maxLr)
+        } (usage: new OneCycleLR(optimizer, maxLr, { totalSteps }))`,
+      );
+    }
     checkKnownKeys(options, [
-      "maxLr",
       "totalSteps",
       "epochs",
       "stepsPerEpoch",
@@ -109,7 +120,7 @@ export class OneCycleLR extends LRScheduler {
       "threePhase",
     ], where);
     checkOptimizer(optimizer, where);
-    const o = options as unknown as Record<string, unknown>;
+    const o = options as Record<string, unknown>;
     let totalSteps: number;
     if (o.totalSteps !== undefined) {
       totalSteps = integerOption(o, "totalSteps", where, 1);
@@ -139,7 +150,7 @@ export class OneCycleLR extends LRScheduler {
     }
     const threePhase = booleanOption(o, "threePhase", where, false);
     const groups = optimizer.paramGroups.length;
-    const maxLrs = perGroupOption(o, "maxLr", where, groups);
+    const maxLrs = perGroupOption({ maxLr }, "maxLr", where, groups);
     maxLrs.forEach((lr) => {
       if (!(lr >= 0)) throw new RangeError(`${where}: maxLr must be ≥ 0, got ${lr}`);
     });

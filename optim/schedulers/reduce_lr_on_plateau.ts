@@ -1,6 +1,7 @@
 /** ReduceLROnPlateau: divide the lr when a monitored metric stops improving. */
 
 import {
+  checkArgumentCount,
   checkKnownKeys,
   choiceOption,
   describe,
@@ -87,6 +88,7 @@ export class ReduceLROnPlateau {
   /** Checks the options; the lrs stay as they are. */
   constructor(optimizer: SchedulableOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const where = "Cannot create ReduceLROnPlateau";
+    checkArgumentCount(where, arguments.length, 2);
     checkKnownKeys(options, [
       "mode",
       "factor",
@@ -124,6 +126,7 @@ export class ReduceLROnPlateau {
 
   /** Records one epoch's metric and reduces the lrs if it has plateaued. */
   step(metric: number): void {
+    checkArgumentCount("Cannot step ReduceLROnPlateau", arguments.length, 1);
     if (typeof metric !== "number") {
       throw new TypeError(
         `Cannot step ReduceLROnPlateau: expected the metric as a number, got ${describe(metric)}`,

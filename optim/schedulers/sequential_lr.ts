@@ -1,6 +1,6 @@
 /** SequentialLR: run schedulers one after another, switching at milestone epochs (e.g. warm-up then cosine). */
 
-import { checkKnownKeys, describe } from "../_options.ts";
+import { checkArgumentCount, describe } from "../_options.ts";
 import {
   checkOptimizer,
   checkSchedulerState,
@@ -8,14 +8,6 @@ import {
   type SchedulableOptimizer,
   type SchedulerStateDict,
 } from "./lr_scheduler.ts";
-
-/** Options of `SequentialLR` (PyTorch's `schedulers`, `milestones`). */
-export interface SequentialLROptions {
-  /** The schedulers, all on this optimizer, created just before (required, at least one). */
-  schedulers: readonly LRScheduler[];
-  /** Epochs at which the next scheduler takes over: schedulers.length − 1 increasing integers ≥ 1 (required). */
-  milestones: readonly number[];
-}
 
 /** `SequentialLR.stateDict()`: its own counters plus each scheduler's state. */
 export interface SequentialLRStateDict {
@@ -38,8 +30,8 @@ export interface SequentialLRStateDict {
  * import { CosineAnnealingLR } from "./cosine_annealing_lr.ts";
  * const optimizer = { paramGroups: [{ lr: 1 }] };
  * const warmup = new LinearLR(optimizer, { startFactor: 0.1, totalIters: 2 });
- * const cosine = new CosineAnnealingLR(optimizer, { tMax: 8 });
- * const scheduler = new SequentialLR(optimizer, { schedulers: [warmup, cosine], milestones: [2] });
+ * const cosine = new CosineAnnealingLR(optimizer, 8);
+ * const scheduler = new SequentialLR(optimizer, [warmup, cosine], [2]);
  * console.log(optimizer.paramGroups[0].lr); // 0.1
  * ```
  */
@@ -54,15 +46,24 @@ export class SequentialLR {
   lastEpoch = 0;
   #lastLr: number[];
 
-  /** Checks the options and replays the first scheduler's initial step. */
-  constructor(optimizer: SchedulableOptimizer, options: SequentialLROptions) {
+  /**
+   * Checks the arguments and replays the first scheduler's initial step.
+   * @param schedulers the schedulers, all on this optimizer, created just before (at least one)
+   * @param milestones epochs at which the next scheduler takes over: schedulers.length − 1 increasing integers ≥ 1
+   */
+  constructor(
+    optimizer: SchedulableOptimizer,
+    schedulers: readonly LRScheduler[],
+    milestones: readonly number[],
+  ) {
     const where = "Cannot create SequentialLR";
-    checkKnownKeys(options, ["schedulers", "milestones"], where);
+    checkArgumentCount(where, arguments.length, 3);
     checkOptimizer(optimizer, where);
-    const { schedulers, milestones } = options;
     if (!Array.isArray(schedulers) || schedulers.length === 0) {
       throw new TypeError(
-        `${where}: schedulers must be a non-empty array of schedulers, got ${describe(schedulers)}`,
+        `${where}: schedulers must be a non-empty array of schedulers, got ${
+          describe(schedulers)
+        } (usage: new SequentialLR(optimizer, schedulers, milestones))`,
       );
     }
     schedulers.forEach((s, i) => {
@@ -102,6 +103,12 @@ export class SequentialLR {
 
   /** Advances one epoch: the active scheduler steps (or restarts at its epoch 0 on a milestone). */
   step(): void {
+    // One `undefined` is allowed: a trainer may call every scheduler as `step(metric?)`.
+    if (arguments.length > 1 || arguments[0] !== undefined) {
+      throw new TypeError(
+        `Cannot step SequentialLR: it takes no argument, got ${describe(arguments[0])}`,
+      );
+    }
     this.lastEpoch += 1;
     const index = this.milestones.filter((m) => m <= this.lastEpoch).length;
     const scheduler = this.schedulers[index];

@@ -1,12 +1,12 @@
 /** StepLR: multiply the lr by gamma every `stepSize` epochs. */
 
-import { checkKnownKeys, integerOption, numberOption } from "../_options.ts";
+import { checkArgumentCount, checkKnownKeys, integerArgument, numberOption } from "../_options.ts";
 import { LRScheduler, type SchedulableOptimizer } from "./lr_scheduler.ts";
 
-/** Options of `StepLR` (PyTorch's `step_size`, `gamma`). */
+const USAGE = "new StepLR(optimizer, stepSize, { gamma })";
+
+/** Options of `StepLR` (PyTorch's `gamma`). */
 export interface StepLROptions {
-  /** Period of the decay in epochs (required, integer ≥ 1). */
-  stepSize: number;
   /** Multiplicative factor. @default 0.1 */
   gamma?: number;
 }
@@ -19,7 +19,7 @@ export interface StepLROptions {
  * ```ts
  * import { StepLR } from "./step_lr.ts";
  * const optimizer = { paramGroups: [{ lr: 0.1 }] };
- * const scheduler = new StepLR(optimizer, { stepSize: 2, gamma: 0.5 });
+ * const scheduler = new StepLR(optimizer, 2, { gamma: 0.5 });
  * scheduler.step(); scheduler.step();
  * console.log(optimizer.paramGroups[0].lr); // 0.05
  * ```
@@ -30,19 +30,18 @@ export class StepLR extends LRScheduler {
   /** Multiplicative factor. */
   readonly gamma: number;
 
-  /** Checks the options, then performs the initial step (epoch 0). */
-  constructor(optimizer: SchedulableOptimizer, options: StepLROptions) {
+  /**
+   * Checks the arguments, then performs the initial step (epoch 0).
+   * @param stepSize period of the decay in epochs (PyTorch's `step_size`, integer ≥ 1)
+   */
+  constructor(optimizer: SchedulableOptimizer, stepSize: number, options: StepLROptions = {}) {
     const where = "Cannot create StepLR";
-    checkKnownKeys(options, ["stepSize", "gamma"], where);
-    const stepSize = integerOption(
-      options as unknown as Record<string, unknown>,
-      "stepSize",
-      where,
-      1,
-    );
-    const gamma = numberOption(options as unknown as Record<string, unknown>, "gamma", where, 0.1);
+    checkArgumentCount(where, arguments.length, 3);
+    checkKnownKeys(options, ["gamma"], where);
+    const size = integerArgument(stepSize, "stepSize", where, 1, USAGE);
+    const gamma = numberOption(options as Record<string, unknown>, "gamma", where, 0.1);
     super(optimizer, where);
-    this.stepSize = stepSize;
+    this.stepSize = size;
     this.gamma = gamma;
     this.step();
   }

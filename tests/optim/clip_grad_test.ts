@@ -70,7 +70,22 @@ const clipErrors: [string, () => unknown, RegExp][] = [
   [
     "an unknown option",
     () => clipGradNorm(params(), 1, { norm_type: 2 } as never),
-    /unknown option "norm_type"/,
+    /unknown option "norm_type" \(did you mean "normType"\?/,
+  ],
+  [
+    "normType as a positional argument",
+    () => clipGradNorm(params(), 1, 2 as never),
+    /Cannot run clipGradNorm: expected an options object .* got 2/,
+  ],
+  [
+    "a fourth argument",
+    () => (clipGradNorm as (...a: unknown[]) => number)(params(), 1, {}, true),
+    /Cannot run clipGradNorm: expected at most 3 arguments, got 4/,
+  ],
+  [
+    "clipGradValue with a third argument",
+    () => (clipGradValue as (...a: unknown[]) => void)(params(), 1, {}),
+    /Cannot run clipGradValue: expected at most 2 arguments, got 3/,
   ],
   ["a non-Parameter", () => clipGradNorm([1] as never, 1), /element 0 is not a Parameter/],
   [

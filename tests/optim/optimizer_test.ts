@@ -24,6 +24,7 @@ type ErrorRow = [
   RegExp,
 ];
 const p = param([2]);
+const optimizers = { Adam, AdamW, RMSprop, Adagrad, Lion };
 const constructionErrors: ErrorRow[] = [
   [
     "SGD with negative lr",
@@ -171,7 +172,37 @@ const constructionErrors: ErrorRow[] = [
     "options that are not an object",
     () => new SGD([p], 0.1 as never),
     TypeError,
-    /expected an options object, got 0.1/,
+    /Cannot create SGD: expected an options object \(\{ lr, momentum, .*\}\) as the last argument, got 0.1/,
+  ],
+  [
+    "a misspelled option, naming the nearest one",
+    () => new Adam([p], { weight_decay: 0.1 } as never),
+    TypeError,
+    /Cannot create Adam: unknown option "weight_decay" \(did you mean "weightDecay"\?/,
+  ],
+  [
+    "an extra positional argument (SGD)",
+    () => new (SGD as unknown as new (...a: unknown[]) => unknown)([p], { lr: 0.1 }, 0.9),
+    TypeError,
+    /Cannot create SGD: expected at most 2 arguments, got 3/,
+  ],
+  ...(["Adam", "AdamW", "RMSprop", "Adagrad", "Lion"] as const).map((name): ErrorRow => [
+    `an extra positional argument (${name})`,
+    () => new (optimizers[name] as unknown as new (...a: unknown[]) => unknown)([p], {}, {}),
+    TypeError,
+    new RegExp(`Cannot create ${name}: expected at most 2 arguments, got 3`),
+  ]),
+  [
+    "an extra positional argument (Optimizer)",
+    () =>
+      new (Optimizer as unknown as new (...a: unknown[]) => unknown)(
+        optimizerRules.sgd,
+        [p],
+        {},
+        1,
+      ),
+    TypeError,
+    /Cannot create SGD: expected at most 3 arguments, got 4/,
   ],
 ];
 for (const [label, run, type, message] of constructionErrors) {
@@ -190,6 +221,23 @@ test("Optimizer.addParamGroup() rejects a parameter already in another group", (
   assert.throws(
     () => opt.addParamGroup({ params: [a] }),
     /Cannot add a param group to SGD: parameter 0 of param group 1 \[2\] is already parameter 0 of param group 0/,
+  );
+  assert.equal(opt.paramGroups.length, 1);
+});
+
+test("Optimizer.addParamGroup() and loadStateDict() reject an extra positional argument", () => {
+  const opt = new SGD([param([2])], { lr: 0.1 });
+  const loose = opt as unknown as {
+    addParamGroup(...a: unknown[]): void;
+    loadStateDict(...a: unknown[]): void;
+  };
+  assert.throws(
+    () => loose.addParamGroup({ params: [param([3])] }, { lr: 1 }),
+    /Cannot add a param group to SGD: expected at most 1 argument, got 2/,
+  );
+  assert.throws(
+    () => loose.loadStateDict(opt.stateDict(), true),
+    /Cannot load optimizer state into SGD: expected at most 1 argument, got 2/,
   );
   assert.equal(opt.paramGroups.length, 1);
 });

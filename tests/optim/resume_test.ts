@@ -43,41 +43,42 @@ const combos: [string, (p: Parameter[]) => AnyOptimizer, (o: AnyOptimizer) => Sc
   [
     "SGD (nesterov) + StepLR",
     (p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }),
-    (o) => wrap(new StepLR(o, { stepSize: 3 })),
+    (o) => wrap(new StepLR(o, 3)),
   ],
   [
     "SGD (momentum) + OneCycleLR",
     (p) => new SGD(p, { lr: 0.1, momentum: 0.9 }),
-    (o) => wrap(new OneCycleLR(o, { maxLr: 0.5, totalSteps: 10 })),
+    (o) => wrap(new OneCycleLR(o, 0.5, { totalSteps: 10 })),
   ],
   [
     "Adam (amsgrad) + CosineAnnealingLR",
     (p) => new Adam(p, { lr: 0.01, amsgrad: true }),
-    (o) => wrap(new CosineAnnealingLR(o, { tMax: 4 })),
+    (o) => wrap(new CosineAnnealingLR(o, 4)),
   ],
   [
     "AdamW + OneCycleLR (betas cycled)",
     (p) => new AdamW(p, { lr: 0.01 }),
-    (o) => wrap(new OneCycleLR(o, { maxLr: 0.05, totalSteps: 12 })),
+    (o) => wrap(new OneCycleLR(o, 0.05, { totalSteps: 12 })),
   ],
   [
     "RMSprop (centered, momentum) + ExponentialLR",
     (p) => new RMSprop(p, { momentum: 0.5, centered: true }),
-    (o) => wrap(new ExponentialLR(o, { gamma: 0.8 })),
+    (o) => wrap(new ExponentialLR(o, 0.8)),
   ],
   [
     "Adagrad (lrDecay) + MultiStepLR",
     (p) => new Adagrad(p, { lr: 0.1, lrDecay: 0.01 }),
-    (o) => wrap(new MultiStepLR(o, { milestones: [2, 6] })),
+    (o) => wrap(new MultiStepLR(o, [2, 6])),
   ],
   [
     "Lion + SequentialLR(LinearLR, CosineAnnealingLR)",
     (p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1 }),
     (o) => {
-      const s = new SequentialLR(o, {
-        schedulers: [new LinearLR(o, { totalIters: 3 }), new CosineAnnealingLR(o, { tMax: 5 })],
-        milestones: [4],
-      });
+      const s = new SequentialLR(
+        o,
+        [new LinearLR(o, { totalIters: 3 }), new CosineAnnealingLR(o, 5)],
+        [4],
+      );
       return wrap(s);
     },
   ],

@@ -45,37 +45,37 @@ const rows: Row[] = [
   {
     label: "StepLR stepSize 3, gamma 0.5",
     epochs: 25,
-    make: (o) => new StepLR(o, { stepSize: 3, gamma: 0.5 }),
+    make: (o) => new StepLR(o, 3, { gamma: 0.5 }),
     expected: (e, b) => b * 0.5 ** Math.floor(e / 3),
   },
   {
     label: "StepLR default gamma 0.1",
     epochs: 20,
-    make: (o) => new StepLR(o, { stepSize: 7 }),
+    make: (o) => new StepLR(o, 7),
     expected: (e, b) => b * 0.1 ** Math.floor(e / 7),
   },
   {
     label: "MultiStepLR milestones [2, 5, 5, 9], gamma 0.3",
     epochs: 20,
-    make: (o) => new MultiStepLR(o, { milestones: [2, 5, 5, 9], gamma: 0.3 }),
+    make: (o) => new MultiStepLR(o, [2, 5, 5, 9], { gamma: 0.3 }),
     expected: (e, b) => b * 0.3 ** [2, 5, 5, 9].filter((m) => m <= e).length,
   },
   {
     label: "ExponentialLR gamma 0.9",
     epochs: 25,
-    make: (o) => new ExponentialLR(o, { gamma: 0.9 }),
+    make: (o) => new ExponentialLR(o, 0.9),
     expected: (e, b) => b * 0.9 ** e,
   },
   {
     label: "CosineAnnealingLR tMax 10, etaMin 0.001, past tMax",
     epochs: 35,
-    make: (o) => new CosineAnnealingLR(o, { tMax: 10, etaMin: 0.001 }),
+    make: (o) => new CosineAnnealingLR(o, 10, { etaMin: 0.001 }),
     expected: (e, b) => 0.001 + ((b - 0.001) * (1 + Math.cos((Math.PI * e) / 10))) / 2,
   },
   {
     label: "CosineAnnealingLR tMax 7",
     epochs: 22,
-    make: (o) => new CosineAnnealingLR(o, { tMax: 7 }),
+    make: (o) => new CosineAnnealingLR(o, 7),
     expected: (e, b) => (b * (1 + Math.cos((Math.PI * e) / 7))) / 2,
   },
   {
@@ -94,15 +94,14 @@ const rows: Row[] = [
     label:
       "OneCycleLR totalSteps 20, defaults (cos, pctStart 0.3, divFactor 25, finalDivFactor 1e4)",
     epochs: 20,
-    make: (o) => new OneCycleLR(o, { maxLr: [1, 0.5], totalSteps: 20 }),
+    make: (o) => new OneCycleLR(o, [1, 0.5], { totalSteps: 20 }),
     expected: () => 0,
   },
   {
     label: "OneCycleLR linear, three phases, pctStart 0.25, totalSteps 24",
     epochs: 24,
     make: (o) =>
-      new OneCycleLR(o, {
-        maxLr: 1,
+      new OneCycleLR(o, 1, {
         totalSteps: 24,
         pctStart: 0.25,
         annealStrategy: "linear",
@@ -115,7 +114,7 @@ const rows: Row[] = [
   {
     label: "OneCycleLR epochs 4 × stepsPerEpoch 6",
     epochs: 24,
-    make: (o) => new OneCycleLR(o, { maxLr: 0.4, epochs: 4, stepsPerEpoch: 6, pctStart: 0.5 }),
+    make: (o) => new OneCycleLR(o, 0.4, { epochs: 4, stepsPerEpoch: 6, pctStart: 0.5 }),
     expected: () => 0,
   },
 ];
@@ -163,8 +162,7 @@ for (const row of rows) {
 
 test("OneCycleLR.step() cycles SGD momentum between maxMomentum and baseMomentum inversely to the lr", () => {
   const opt = sgd(0);
-  const scheduler = new OneCycleLR(opt, {
-    maxLr: 1,
+  const scheduler = new OneCycleLR(opt, 1, {
     totalSteps: 20,
     baseMomentum: 0.8,
     maxMomentum: 0.9,
@@ -180,7 +178,7 @@ test("OneCycleLR.step() cycles SGD momentum between maxMomentum and baseMomentum
 
 test("OneCycleLR.step() cycles Adam's betas[0] and keeps betas[1]", () => {
   const opt = new Adam([new Parameter(Tensor.zeros([1]))], { betas: [0.9, 0.99] });
-  const scheduler = new OneCycleLR(opt, { maxLr: 0.01, totalSteps: 10 });
+  const scheduler = new OneCycleLR(opt, 0.01, { totalSteps: 10 });
   assert.deepEqual([...opt.paramGroups[0].betas], [0.95, 0.99]);
   for (let s = 1; s <= 10; s++) {
     scheduler.step();
@@ -191,7 +189,7 @@ test("OneCycleLR.step() cycles Adam's betas[0] and keeps betas[1]", () => {
 });
 
 test("OneCycleLR.step() past totalSteps is a RangeError", () => {
-  const scheduler = new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 3, cycleMomentum: false });
+  const scheduler = new OneCycleLR(sgd(), 1, { totalSteps: 3, cycleMomentum: false });
   for (let i = 0; i < 3; i++) scheduler.step();
   assert.throws(
     () => scheduler.step(),
@@ -301,8 +299,8 @@ test("ReduceLROnPlateau constructor leaves the lrs unchanged", () => {
 test("SequentialLR.step() runs LinearLR warm-up then CosineAnnealingLR from the base lr (25 steps)", () => {
   const opt = sgd();
   const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 4 });
-  const cos = new CosineAnnealingLR(opt, { tMax: 16 });
-  const scheduler = new SequentialLR(opt, { schedulers: [warmup, cos], milestones: [5] });
+  const cos = new CosineAnnealingLR(opt, 16);
+  const scheduler = new SequentialLR(opt, [warmup, cos], [5]);
   for (let e = 0; e <= 25; e++) {
     if (e > 0) scheduler.step();
     const expected = BASE.map((
@@ -318,10 +316,10 @@ test("SequentialLR.step() runs LinearLR warm-up then CosineAnnealingLR from the 
 
 test("SequentialLR.step() chains three schedulers, each restarting from the initial lr at its milestone (20 steps)", () => {
   const opt = sgd();
-  const a = new ExponentialLR(opt, { gamma: 0.5 });
-  const b = new StepLR(opt, { stepSize: 2, gamma: 0.1 });
-  const c = new CosineAnnealingLR(opt, { tMax: 4 });
-  const scheduler = new SequentialLR(opt, { schedulers: [a, b, c], milestones: [3, 8] });
+  const a = new ExponentialLR(opt, 0.5);
+  const b = new StepLR(opt, 2, { gamma: 0.1 });
+  const c = new CosineAnnealingLR(opt, 4);
+  const scheduler = new SequentialLR(opt, [a, b, c], [3, 8]);
   for (let e = 0; e <= 20; e++) {
     if (e > 0) scheduler.step();
     const expected = BASE.map((base) => {
@@ -340,7 +338,7 @@ test("SequentialLR.step() chains three schedulers, each restarting from the init
 test("LRScheduler constructor records initialLr once, so a second scheduler starts from the original lr", () => {
   const opt = sgd();
   new LinearLR(opt, { startFactor: 0.5 });
-  const second = new ExponentialLR(opt, { gamma: 0.5 });
+  const second = new ExponentialLR(opt, 0.5);
   assert.deepEqual(second.baseLrs, BASE);
   assert.deepEqual(opt.paramGroups.map((g) => g.initialLr), BASE);
 });
@@ -349,38 +347,73 @@ type ErrorRow = [string, () => unknown, RegExp];
 const errors: ErrorRow[] = [
   [
     "StepLR without stepSize",
-    () => new StepLR(sgd(), {} as never),
-    /Cannot create StepLR: missing required option "stepSize"/,
+    () => new StepLR(sgd(), undefined as never),
+    /Cannot create StepLR: stepSize must be a finite number, got undefined/,
+  ],
+  [
+    "StepLR in the old options-only form",
+    () => new StepLR(sgd(), { stepSize: 2 } as never),
+    /stepSize must be a finite number, got Object \(usage: new StepLR\(optimizer, stepSize, \{ gamma \}\)\)/,
+  ],
+  [
+    "StepLR with an extra positional argument",
+    () => new StepLR(sgd(), 2, 0.5 as never),
+    /Cannot create StepLR: expected an options object \(\{ gamma \}\) as the last argument, got 0.5/,
+  ],
+  [
+    "StepLR with a fourth argument",
+    () => (new (StepLR as unknown as new (...a: unknown[]) => unknown)(sgd(), 2, {}, 1)),
+    /Cannot create StepLR: expected at most 3 arguments, got 4/,
   ],
   [
     "StepLR with stepSize 0",
-    () => new StepLR(sgd(), { stepSize: 0 }),
+    () => new StepLR(sgd(), 0),
     /stepSize must be an integer ≥ 1, got 0/,
   ],
   [
     "StepLR with an unknown option",
-    () => new StepLR(sgd(), { stepSize: 2, step_size: 2 } as never),
-    /unknown option "step_size"/,
+    () => new StepLR(sgd(), 2, { Gamma: 2 } as never),
+    /unknown option "Gamma" \(did you mean "gamma"\?/,
   ],
   [
     "MultiStepLR with decreasing milestones",
-    () => new MultiStepLR(sgd(), { milestones: [5, 2] }),
+    () => new MultiStepLR(sgd(), [5, 2]),
     /milestones must be non-negative integers in increasing order/,
   ],
   [
-    "ExponentialLR without gamma",
-    () => new ExponentialLR(sgd(), {} as never),
-    /missing required option "gamma"/,
+    "ExponentialLR with gamma in an options object",
+    () => new ExponentialLR(sgd(), { gamma: 0.5 } as never),
+    /gamma must be a finite number, got Object \(usage: new ExponentialLR\(optimizer, gamma\)\)/,
+  ],
+  [
+    "ExponentialLR with a third argument",
+    () => new (ExponentialLR as unknown as new (...a: unknown[]) => unknown)(sgd(), 0.5, {}),
+    /Cannot create ExponentialLR: expected at most 2 arguments, got 3/,
   ],
   [
     "CosineAnnealingLR with tMax 0",
-    () => new CosineAnnealingLR(sgd(), { tMax: 0 }),
+    () => new CosineAnnealingLR(sgd(), 0),
     /tMax must be an integer ≥ 1/,
+  ],
+  [
+    "CosineAnnealingLR with eta_min",
+    () => new CosineAnnealingLR(sgd(), 10, { eta_min: 0.1 } as never),
+    /unknown option "eta_min" \(did you mean "etaMin"\?/,
+  ],
+  [
+    "CosineAnnealingLR with tMax NaN",
+    () => new CosineAnnealingLR(sgd(), NaN),
+    /tMax must be a finite number, got NaN/,
   ],
   [
     "LinearLR with startFactor 0",
     () => new LinearLR(sgd(), { startFactor: 0 }),
     /startFactor must be in \(0, 1\], got 0/,
+  ],
+  [
+    "LinearLR with the options object second and a third argument",
+    () => new (LinearLR as unknown as new (...a: unknown[]) => unknown)(sgd(), {}, 5),
+    /Cannot create LinearLR: expected at most 2 arguments, got 3/,
   ],
   [
     "LinearLR with endFactor 2",
@@ -389,33 +422,42 @@ const errors: ErrorRow[] = [
   ],
   [
     "OneCycleLR without a length",
-    () => new OneCycleLR(sgd(), { maxLr: 1 }),
+    () => new OneCycleLR(sgd(), 1),
     /give totalSteps, or both epochs and stepsPerEpoch/,
   ],
   [
+    "OneCycleLR in the old options-only form",
+    () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10 } as never),
+    /maxLr must be a number or one number per param group, got Object \(usage: new OneCycleLR/,
+  ],
+  [
+    "OneCycleLR with total_steps",
+    () => new OneCycleLR(sgd(), 1, { total_steps: 10 } as never),
+    /unknown option "total_steps" \(did you mean "totalSteps"\?/,
+  ],
+  [
     "OneCycleLR with pctStart 1.5",
-    () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 1.5 }),
+    () => new OneCycleLR(sgd(), 1, { totalSteps: 10, pctStart: 1.5 }),
     /pctStart must be in \[0, 1\]/,
   ],
   [
     "OneCycleLR with one maxLr per group but the wrong count",
-    () => new OneCycleLR(sgd(), { maxLr: [1, 2, 3], totalSteps: 10 }),
+    () => new OneCycleLR(sgd(), [1, 2, 3], { totalSteps: 10 }),
     /maxLr has 3 value\(s\) but the optimizer has 2 param group\(s\)/,
   ],
   [
     'OneCycleLR with annealStrategy "cosine"',
-    () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, annealStrategy: "cosine" as never }),
+    () => new OneCycleLR(sgd(), 1, { totalSteps: 10, annealStrategy: "cosine" as never }),
     /annealStrategy must be one of "cos", "linear"/,
   ],
   [
     "OneCycleLR cycling momentum on Adagrad",
-    () =>
-      new OneCycleLR(new Adagrad([new Parameter(Tensor.zeros([1]))]), { maxLr: 1, totalSteps: 10 }),
+    () => new OneCycleLR(new Adagrad([new Parameter(Tensor.zeros([1]))]), 1, { totalSteps: 10 }),
     /cycleMomentum needs an optimizer with momentum or betas/,
   ],
   [
     "OneCycleLR with an empty phase",
-    () => new OneCycleLR(sgd(), { maxLr: 1, totalSteps: 10, pctStart: 0.1 }),
+    () => new OneCycleLR(sgd(), 1, { totalSteps: 10, pctStart: 0.1 }),
     /phase 1 of the cycle is empty/,
   ],
   [
@@ -433,30 +475,39 @@ const errors: ErrorRow[] = [
     () => new ReduceLROnPlateau(sgd(), { patience: 1.5 }),
     /patience must be an integer ≥ 0/,
   ],
+  [
+    "ReduceLROnPlateau with threshold_mode",
+    () => new ReduceLROnPlateau(sgd(), { threshold_mode: "abs" } as never),
+    /unknown option "threshold_mode" \(did you mean "thresholdMode"\?/,
+  ],
+  [
+    "ReduceLROnPlateau with a positional mode",
+    () => new ReduceLROnPlateau(sgd(), "max" as never),
+    /Cannot create ReduceLROnPlateau: expected an options object .* got "max"/,
+  ],
   ["SequentialLR with too few milestones", () => {
     const o = sgd();
-    return new SequentialLR(o, {
-      schedulers: [new StepLR(o, { stepSize: 1 }), new StepLR(o, { stepSize: 1 })],
-      milestones: [],
-    });
+    return new SequentialLR(o, [new StepLR(o, 1), new StepLR(o, 1)], []);
   }, /expected 1 milestone\(s\) for 2 schedulers/],
   ["SequentialLR with ReduceLROnPlateau", () => {
     const o = sgd();
-    return new SequentialLR(o, {
-      schedulers: [new ReduceLROnPlateau(o) as never, new StepLR(o, { stepSize: 1 })],
-      milestones: [2],
-    });
+    return new SequentialLR(o, [new ReduceLROnPlateau(o) as never, new StepLR(o, 1)], [2]);
   }, /schedulers\[0\] must be an epoch scheduler/],
   ["SequentialLR with another optimizer's scheduler", () => {
     const o = sgd();
-    return new SequentialLR(o, {
-      schedulers: [new StepLR(sgd(), { stepSize: 1 })],
-      milestones: [],
-    });
+    return new SequentialLR(o, [new StepLR(sgd(), 1)], []);
   }, /schedulers\[0\] belongs to another optimizer/],
   [
+    "SequentialLR in the old options form",
+    () => {
+      const o = sgd();
+      return new SequentialLR(o, { schedulers: [new StepLR(o, 1)], milestones: [] } as never, []);
+    },
+    /schedulers must be a non-empty array .* \(usage: new SequentialLR\(optimizer, schedulers, milestones\)\)/,
+  ],
+  [
     "a scheduler on something without paramGroups",
-    () => new StepLR({} as never, { stepSize: 1 }),
+    () => new StepLR({} as never, 1),
     /expected an optimizer with paramGroups/,
   ],
 ];
@@ -472,3 +523,54 @@ test("ReduceLROnPlateau.step() rejects a non-number metric", () => {
     /expected the metric as a number, got "0.5"/,
   );
 });
+
+test("LRScheduler.step(epoch) jumps to that epoch with the closed form, as PyTorch's step(epoch)", () => {
+  const opt = sgd();
+  const scheduler = new StepLR(opt, 3, { gamma: 0.5 });
+  scheduler.step(7);
+  assert.equal(scheduler.lastEpoch, 7);
+  assertClose(opt.paramGroups.map((g) => g.lr), BASE.map((b) => b * 0.25), { rtol: 1e-15 });
+  scheduler.step();
+  assertClose(opt.paramGroups.map((g) => g.lr), BASE.map((b) => b * 0.25), { rtol: 1e-15 });
+  scheduler.step();
+  assertClose(opt.paramGroups.map((g) => g.lr), BASE.map((b) => b * 0.125), { rtol: 1e-15 });
+});
+
+const stepErrors: ErrorRow[] = [
+  [
+    "StepLR.step(1.5)",
+    () => new StepLR(sgd(), 3).step(1.5),
+    /Cannot step StepLR: epoch must be an integer ≥ 0, got 1.5/,
+  ],
+  [
+    "StepLR.step() with two arguments",
+    () => (new StepLR(sgd(), 3) as unknown as { step(...a: unknown[]): void }).step(1, 2),
+    /Cannot step StepLR: expected at most 1 argument, got 2/,
+  ],
+  [
+    "SequentialLR.step(3)",
+    () => {
+      const o = sgd();
+      (new SequentialLR(o, [new StepLR(o, 1)], []) as unknown as { step(e: number): void }).step(3);
+    },
+    /Cannot step SequentialLR: it takes no argument, got 3/,
+  ],
+  [
+    "ReduceLROnPlateau.step() with two arguments",
+    () => (new ReduceLROnPlateau(sgd()) as unknown as { step(...a: unknown[]): void }).step(1, 2),
+    /Cannot step ReduceLROnPlateau: expected at most 1 argument, got 2/,
+  ],
+  [
+    "StepLR.loadStateDict() with two arguments",
+    () => {
+      const s = new StepLR(sgd(), 3) as unknown as { loadStateDict(...a: unknown[]): void };
+      s.loadStateDict(new StepLR(sgd(), 3).stateDict(), {});
+    },
+    /Cannot load state dict into StepLR: expected at most 1 argument, got 2/,
+  ],
+];
+for (const [label, run, message] of stepErrors) {
+  test(`Scheduler rejects ${label}`, () => {
+    assert.throws(run, message);
+  });
+}
