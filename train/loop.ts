@@ -6,6 +6,7 @@
 
 import { join } from "node:path";
 import { Rng } from "../tensor/rng.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import type { ModelSpec } from "../layers/spec.ts";
 import type { OptimizerStateDict } from "../optim/optimizer.ts";
 import {
@@ -166,8 +167,14 @@ export function epochSeed(seed: number, epoch: number): number {
  * smaller), one `trainer.step` each — or, when the trainer has `trainSteps`, up to 20 per
  * call with the per-step hyperparameters a per-batch schedule sets (the same result, bit
  * for bit, with fewer messages) — evaluation on `test`, then checkpoint + metrics.json
- * + curves.svg in `out`. A non-finite loss stops with an error naming the epoch and
- * step; the checkpoint of the last good epoch stays as it was.
+ * + curves.svg in `out`. A non-finite step loss, mean train loss, test loss, parameter or
+ * optimizer state stops with a RangeError naming the epoch (and step) and what was
+ * non-finite; nothing is saved from that state, so the last good checkpoint stays in place.
+ *
+ * Resuming with the saved run's horizon (`config.epochs`) continues bit for bit. With
+ * another horizon a schedule that depends on it (step, cosine, onecycle) is re-laid over
+ * the new total — rebuilt and stepped as far as the saved run stepped — and announced in
+ * one line (`resume: cosine schedule re-laid over 6 epochs (saved run planned 3); ...`).
  */
 export async function fit(options: FitOptions): Promise<FitResult> {
   const { trainer, config, train, test, progress, out } = options;
@@ -175,21 +182,51 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   if (test !== null) await trainer.setData("test", test);
   const n = train.shape[0];
   const stepsPerEpoch = Math.ceil(n / config.batchSize);
-  const scheduler = createScheduler(trainer, config, stepsPerEpoch);
+  let scheduler = createScheduler(trainer, config, stepsPerEpoch);
   const rng = new Rng(config.seed).fork(0x5f1e);
   let history: EpochRecord[] = [];
   let firstEpoch = 1;
   let step = 0;
+  // The newest checkpoint in `out` written by this run (null: none yet), for divergence errors.
+  let savedEpoch: number | null = null;
+  let resumedEpoch: number | null = null;
   if (options.resume !== undefined) {
     const saved = options.resume.state as unknown as LoopState;
     await trainer.loadStateDict(options.resume.model);
     await trainer.loadOptimizerStateDict(options.resume.optimizer as OptimizerStateDict);
-    scheduler.loadStateDict(saved.scheduler);
     rng.setState(saved.rng);
     history = [...saved.history];
     firstEpoch = saved.epoch + 1;
+    resumedEpoch = saved.epoch;
     step = saved.step;
+    if (
+      saved.config.epochs !== config.epochs && firstEpoch <= config.epochs &&
+      (scheduler.timing === "epoch" || scheduler.timing === "batch")
+    ) {
+      scheduler = relaySchedule(trainer, config, stepsPerEpoch, saved);
+      const lr = Number(trainer.paramGroups[0].lr.toPrecision(4));
+      progress.info(
+        `resume: ${config.scheduler} schedule re-laid over ${config.epochs} epochs (saved run planned ${saved.config.epochs}); lr ${lr} from epoch ${firstEpoch}`,
+      );
+      progress.event("schedule", {
+        scheduler: config.scheduler,
+        epochs: config.epochs,
+        savedEpochs: saved.config.epochs,
+        fromEpoch: firstEpoch,
+        lr: trainer.paramGroups[0].lr,
+      });
+    } else {
+      scheduler.loadStateDict(saved.scheduler);
+    }
   }
+  const lastGood = () =>
+    out === undefined
+      ? "nothing was written"
+      : savedEpoch !== null
+      ? `the checkpoint in ${out} is from epoch ${savedEpoch}`
+      : resumedEpoch !== null
+      ? `nothing was written to ${out} (the checkpoint resumed from is from epoch ${resumedEpoch})`
+      : "no checkpoint was written";
   let lastEvaluation: EvalResult | null = null;
   const reseed = (trainer as { reseed?: (seed: number) => Promise<void> }).reseed;
   const trainSteps = trainer.trainSteps;
@@ -224,16 +261,11 @@ export async function fit(options: FitOptions): Promise<FitResult> {
         const result = results[i];
         lr = groups[i].lr;
         if (!Number.isFinite(result.loss)) {
-          throw new RangeError(
-            `Training diverged: the loss is ${result.loss} at epoch ${epoch}, step ${
+          throw diverged(
+            `the loss is ${result.loss} at epoch ${epoch}, step ${
               first + i + 1
-            } of ${stepsPerEpoch} ` +
-              `(lr ${lr}); ${
-                out !== undefined && epoch > 1
-                  ? `the checkpoint in ${out} is from epoch ${epoch - 1}`
-                  : "no checkpoint was written"
-              }. ` +
-              `Try a smaller --lr.`,
+            } of ${stepsPerEpoch} (lr ${lr})`,
+            lastGood(),
           );
         }
         step++;
@@ -248,8 +280,21 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     const trainSeconds = (performance.now() - started) / 1000;
     const evaluation = test !== null ? await trainer.evaluate("test") : null;
     lastEvaluation = evaluation;
+    // Nothing non-finite reaches a checkpoint: the last good one stays the last good one.
+    const badLoss = !Number.isFinite(lossSum)
+      ? `the mean train loss is ${lossSum / n}`
+      : evaluation !== null && !Number.isFinite(evaluation.loss)
+      ? `the test loss is ${evaluation.loss}`
+      : null;
+    if (badLoss !== null) throw diverged(`${badLoss} after epoch ${epoch} (lr ${lr})`, lastGood());
     if (scheduler.timing === "epoch") scheduler.step();
     if (scheduler.timing === "metric") scheduler.step(evaluation?.loss ?? lossSum / n);
+    const model = await trainer.stateDict();
+    const optimizerState = await trainer.optimizerStateDict();
+    const badState = nonFinite(model, "parameter") ?? nonFinite(optimizerState, "optimizer state");
+    if (badState !== null) {
+      throw diverged(`${badState} after epoch ${epoch} (lr ${lr})`, lastGood());
+    }
     const record: EpochRecord = {
       epoch,
       trainLoss: lossSum / n,
@@ -274,12 +319,13 @@ export async function fit(options: FitOptions): Promise<FitResult> {
         history,
       };
       await saveCheckpoint(out, {
-        model: await trainer.stateDict(),
+        model,
         spec: options.spec,
-        optimizer: await trainer.optimizerStateDict(),
+        optimizer: optimizerState,
         state: state as unknown as Record<string, unknown>,
       });
       await writeMetrics(out, config, history);
+      savedEpoch = epoch;
     }
   }
   const final = lastEvaluation ?? (test !== null ? await trainer.evaluate("test") : null);
@@ -300,4 +346,58 @@ export async function writeMetrics(
     join(out, "curves.svg"),
     plotCurves(history, `${config.model} on ${config.dataset}`),
   );
+}
+
+/**
+ * A new schedule for a resumed run whose horizon (`--epochs`) changed: the param groups go
+ * back to the run's base lr, the scheduler is rebuilt over the new total and stepped as
+ * many times as the saved run stepped (per epoch, or per batch for OneCycle), so the next
+ * epoch trains at the lr the longer (or shorter) schedule has there, bit for bit as an
+ * uninterrupted run of that length would (its stepping replayed, not a closed form).
+ */
+function relaySchedule(
+  trainer: Trainer,
+  config: RunConfig,
+  stepsPerEpoch: number,
+  saved: LoopState,
+): LoopScheduler {
+  for (const group of trainer.paramGroups as Group[]) {
+    group.lr = config.lr;
+    delete group.initialLr;
+  }
+  const scheduler = createScheduler(trainer, config, stepsPerEpoch);
+  const taken = scheduler.timing === "batch" ? saved.step : saved.epoch;
+  for (let i = 0; i < taken; i++) scheduler.step();
+  return scheduler;
+}
+
+/** The divergence error: what was non-finite where, and which checkpoint is the last good one. */
+function diverged(what: string, lastGood: string): RangeError {
+  return new RangeError(`Training diverged: ${what}; ${lastGood}. Try a smaller --lr.`);
+}
+
+/**
+ * The first non-finite number in a state dict (Tensors, Float32Arrays, numbers, nested),
+ * described as `parameter "2.weight" is NaN (element 17 of 64)`, or null when all are finite.
+ */
+function nonFinite(value: unknown, kind: string, path = ""): string | null {
+  const data = value instanceof Tensor ? value.data : value instanceof Float32Array ? value : null;
+  if (data !== null) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        return `${kind} "${path}" is ${data[i]} (element ${i} of ${data.length})`;
+      }
+    }
+    return null;
+  }
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? null : `${kind} "${path}" is ${value}`;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nonFinite(item, kind, path === "" ? key : `${path}.${key}`);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
