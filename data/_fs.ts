@@ -4,9 +4,10 @@
  * Deno and Bun). Everything here stays inside the directory it is given.
  */
 
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { homedir } from "node:os";
+import { SizeLimitError } from "./gunzip.ts";
 
 /** An environment variable in Deno (needs --allow-env; undefined when denied) or Bun/Node. */
 export function getEnv(name: string): string | undefined {
@@ -77,6 +78,71 @@ export async function readFileOrNull(path: string): Promise<Uint8Array | null> {
 export async function readLocalFile(path: string): Promise<Uint8Array> {
   const buf = await readFile(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/**
+ * The bytes of the regular file at `path`, refusing one larger than `maxBytes` before
+ * reading it (a device such as /dev/zero, or a FIFO, is refused too: it could be endless).
+ * `name` is the file asked for, used in the message. A missing file rejects with ENOENT.
+ */
+export async function readLocalFileBounded(
+  path: string,
+  maxBytes: number,
+  name: string,
+): Promise<Uint8Array> {
+  const file = await open(path, "r");
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) {
+      throw new SizeLimitError(`Refused ${path}: it is not a regular file (expected ${name})`);
+    }
+    if (info.size > maxBytes) {
+      throw new SizeLimitError(
+        `Refused ${path}: it is ${info.size} bytes, more than the ${maxBytes} expected at most for ${name}; nothing was cached`,
+      );
+    }
+    const buf = await file.readFile();
+    if (buf.byteLength > maxBytes) {
+      throw new SizeLimitError(`Refused ${path}: it grew past ${maxBytes} bytes while being read`);
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The cache directory cannot be created or written (read-only, a regular file in its
+ * path, no permission). The message names the folder and how to choose another one.
+ */
+export class CacheDirError extends Error {
+  constructor(readonly dir: string, cause: unknown) {
+    const code = (cause as { code?: string } | null)?.code;
+    super(
+      `Cannot write the data cache ${dir}: ${code ? `${code}, ` : ""}${
+        (cause as Error)?.message ?? cause
+      }. ` +
+        `Set SHARDGRAD_CACHE to a writable folder (or pass cacheDir) to cache datasets elsewhere`,
+      { cause },
+    );
+    this.name = "CacheDirError";
+  }
+}
+
+/**
+ * Creates `dir` if needed and checks that a file can be written in it (a probe file,
+ * removed at once), so an unusable cache is reported before anything is downloaded.
+ * Throws a {@link CacheDirError}.
+ */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  const probe = join(dir, `.write-probe.${crypto.randomUUID()}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, "");
+    await rm(probe, { force: true });
+  } catch (error) {
+    throw new CacheDirError(dir, error);
+  }
 }
 
 /** Size in bytes of a file, or null when it does not exist. */

@@ -3,8 +3,9 @@
  * files (plus batches.meta.txt) are unpacked into `<cacheDir>/cifar-10-batches-bin/`.
  */
 
-import { defaultCacheDir } from "./_fs.ts";
+import { defaultCacheDir, ensureWritableDir } from "./_fs.ts";
 import {
+  DOWNLOAD_OPTION_KEYS,
   type DownloadOptions,
   fromMirrors,
   readCached,
@@ -12,11 +13,12 @@ import {
   sha256Hex,
   writeCached,
 } from "./fetch_cached.ts";
-import { gunzip } from "./gunzip.ts";
+import { gunzip, isGzip } from "./gunzip.ts";
 import { readTar } from "./tar.ts";
 import { checkCifarBatch, parseCifarBatches } from "./cifar_binary.ts";
 import { ImageDataset } from "./dataset.ts";
 import { defaultMirrors } from "./mnist.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 /** Options of {@link cifar10}. */
 export interface Cifar10Options extends DownloadOptions {
@@ -26,7 +28,43 @@ export interface Cifar10Options extends DownloadOptions {
   mirrors?: readonly string[];
   /** Cache root (see fetchCached). */
   cacheDir?: string;
+  /**
+   * Accept a custom archive in CIFAR-10's layout that is neither the published archive
+   * (its sha256) nor of the real set's size (5 × 10000 training records, 10000 test):
+   * it is then checked by structure only (whole records, labels 0–9) and the dataset's
+   * `verification` says so. train.ts: `--allow-unverified-data`. @default false
+   */
+  allowUnverified?: boolean;
 }
+
+/** Option keys of {@link cifar10}. */
+export const CIFAR10_OPTION_KEYS: readonly string[] = Object.freeze([
+  "train",
+  "mirrors",
+  "cacheDir",
+  "allowUnverified",
+  ...DOWNLOAD_OPTION_KEYS,
+]);
+
+/** Records in each of the six batch files of the real set (50000 train, 10000 test). */
+export const CIFAR10_RECORDS_PER_BATCH = 10_000;
+/**
+ * Most bytes accepted for the archive, downloaded and decompressed: the real one is
+ * 170,052,171 bytes and unpacks to a ~184.4 MB tar; a mirror sending more is cut off.
+ */
+export const CIFAR10_ARCHIVE_MAX_BYTES = 200_000_000;
+
+/** What a {@link cifar10} dataset's `verification` can say, strongest first. */
+export const CIFAR10_CHECKS = Object.freeze(
+  {
+    /** The downloaded archive's sha256 is the published one. */
+    archive: "archive sha256",
+    /** A repacked archive: six batches of exactly 10000 whole records with labels 0–9. */
+    structure: "structure",
+    /** `allowUnverified`: whole records and labels 0–9 only, any record counts. */
+    custom: "structure only (custom archive, allowUnverified)",
+  } as const,
+);
 
 /** The archive's file name on every mirror. */
 export const CIFAR10_ARCHIVE = "cifar-10-binary.tar.gz";
@@ -64,62 +102,90 @@ const TEST = ["test_batch.bin"];
 /**
  * CIFAR-10 as uint8 images `[N, 3, 32, 32]` (CHW, as stored) with labels 0–9.
  *
- * Verification: when the downloaded archive's sha256 equals the known one, that is
- * the check ("archive sha256"); some mirrors repack the archive, so otherwise every
- * batch file's structure is checked instead (whole 3073-byte records, labels 0–9:
- * "structure"). The result's `verification` says which. Unpacked members are cached
- * with their own sha256 so later loads need no request and detect corruption.
- * Archive entries that are absolute or contain `..` make the whole archive rejected
- * before anything is written.
+ * Verification, reported in the result's `verification` ({@link CIFAR10_CHECKS}): when
+ * the downloaded archive's sha256 equals the published one, that is the check
+ * ("archive sha256"). Some mirrors repack the archive, so otherwise every batch file's
+ * structure is checked against the real set: six batches of exactly 10000 whole
+ * 3073-byte records with labels 0–9 ("structure"). Any other archive (a cut-down or
+ * custom set) is refused unless `allowUnverified` is set. Unpacked members are cached
+ * with their own sha256 and the check that accepted them; later loads re-hash them,
+ * and a member whose meta file is missing or unreadable (or was accepted only under
+ * `allowUnverified` when that is not set now) makes the archive be fetched and verified
+ * again. Archive entries that are absolute or contain `..` make the whole archive
+ * rejected before anything is written.
  */
 export async function cifar10(options: Cifar10Options = {}): Promise<ImageDataset> {
-  const { train = true, mirrors = defaultMirrors(CIFAR10_MIRRORS), cacheDir: dir, ...transfer } =
-    options;
+  checkArgumentCount("Cannot load cifar10", arguments.length, 1);
+  checkOptions("Cannot load cifar10", options, CIFAR10_OPTION_KEYS);
+  const {
+    train = true,
+    mirrors = defaultMirrors(CIFAR10_MIRRORS),
+    cacheDir: dir,
+    allowUnverified = false,
+    ...transfer
+  } = options;
   const cacheDir = defaultCacheDir(dir);
   const wanted = train ? TRAIN : TEST;
-  let files = await readMembers(cacheDir, wanted);
+  const cached = await readMembers(cacheDir, wanted, allowUnverified);
+  let files;
   let verification: string;
-  if (!files) {
+  if (cached) {
+    ({ files } = cached);
+    verification = `${cached.check} (cached)`;
+  } else {
+    await ensureWritableDir(cacheDir);
     const unpacked = await fromMirrors(
       CIFAR10_ARCHIVE,
-      { mirrors, ...transfer },
+      { mirrors, ...transfer, maxBytes: CIFAR10_ARCHIVE_MAX_BYTES },
       cacheDir,
-      (raw, source) => unpack(raw, source, cacheDir),
+      (raw, source) => unpack(raw, source, cacheDir, allowUnverified),
     );
     verification = unpacked.check;
     files = wanted.map((m) => ({ name: `${FOLDER}/${m}`, bytes: unpacked.members.get(m)! }));
-  } else {
-    verification = await cachedCheck(cacheDir, wanted[0]);
   }
-  const { images, labels, n } = parseCifarBatches(files);
+  const custom = verification.startsWith(CIFAR10_CHECKS.custom);
+  const { images, labels, n } = parseCifarBatches(
+    files,
+    custom ? undefined : CIFAR10_RECORDS_PER_BATCH,
+  );
   return new ImageDataset(images, labels, [n, 3, 32, 32], CIFAR10_CLASSES, verification);
 }
 
+/** The cached members and the one check that accepted them all, or null to fetch again. */
 async function readMembers(
   cacheDir: string,
   names: string[],
-): Promise<{ name: string; bytes: Uint8Array }[] | null> {
-  const out = [];
+  allowUnverified: boolean,
+): Promise<{ files: { name: string; bytes: Uint8Array }[]; check: string } | null> {
+  const files = [];
+  const checks = new Set<string>();
   for (const m of names) {
-    const bytes = await readCached(cacheDir, `${FOLDER}/${m}`);
+    const meta = await readCacheMeta(cacheDir, `${FOLDER}/${m}`);
+    if (!meta) return null;
+    const bytes = await readCached(cacheDir, `${FOLDER}/${m}`, meta.sha256);
     if (!bytes) return null;
-    out.push({ name: `${FOLDER}/${m}`, bytes });
+    checks.add(meta.check);
+    files.push({ name: `${FOLDER}/${m}`, bytes });
   }
-  return out;
-}
-
-async function cachedCheck(cacheDir: string, member: string): Promise<string> {
-  const meta = await readCacheMeta(cacheDir, `${FOLDER}/${member}`);
-  return meta ? `${meta.check} (cached)` : "cache";
+  const [check] = checks;
+  const known = Object.values(CIFAR10_CHECKS) as string[];
+  if (checks.size !== 1 || !known.includes(check)) return null; // mixed or foreign: verify again
+  if (check === CIFAR10_CHECKS.custom && !allowUnverified) return null;
+  return { files, check };
 }
 
 async function unpack(
   raw: Uint8Array,
   source: string,
   cacheDir: string,
+  allowUnverified: boolean,
 ): Promise<{ members: Map<string, Uint8Array>; check: string }> {
-  const archiveOk = (await sha256Hex(raw)) === CIFAR10_ARCHIVE_SHA256;
-  const entries = readTar(await gunzip(raw, { name: source }), source);
+  const archiveSha = await sha256Hex(raw);
+  // A server that sent the .tar.gz with Content-Encoding: gzip hands over the tar itself.
+  const tar = isGzip(raw)
+    ? await gunzip(raw, { name: source, maxBytes: CIFAR10_ARCHIVE_MAX_BYTES })
+    : raw;
+  const entries = readTar(tar, source);
   const members = new Map<string, Uint8Array>();
   for (const m of [...TRAIN, ...TEST, "batches.meta.txt"]) {
     const entry = entries.find((e) =>
@@ -132,11 +198,7 @@ async function unpack(
     }
     members.set(m, entry.data);
   }
-  // Cheap, so done even when the archive hash matched; it only decides the reported check.
-  for (const m of [...TRAIN, ...TEST]) {
-    checkCifarBatch({ name: `${source}:${FOLDER}/${m}`, bytes: members.get(m)! });
-  }
-  const check = archiveOk ? "archive sha256" : "structure";
+  const check = cifar10Check(members, archiveSha, source, allowUnverified);
   for (const [m, bytes] of members) {
     await writeCached(cacheDir, `${FOLDER}/${m}`, bytes, {
       sha256: await sha256Hex(bytes),
@@ -145,4 +207,41 @@ async function unpack(
     });
   }
   return { members, check };
+}
+
+/**
+ * Which check accepts the unpacked members of an archive whose sha256 is `archiveSha`
+ * ({@link CIFAR10_CHECKS}); throws a RangeError naming the file when the structure is wrong
+ * (partial records, a label above 9) or the record counts are not the real set's and
+ * `allowUnverified` is not set. `members` maps `data_batch_1.bin` … `test_batch.bin` to bytes.
+ */
+export function cifar10Check(
+  members: ReadonlyMap<string, Uint8Array>,
+  archiveSha: string,
+  source: string,
+  allowUnverified: boolean,
+): string {
+  // Structure first (cheap, and it names the file); then decide which check passed.
+  let realSize = true;
+  for (const m of [...TRAIN, ...TEST]) {
+    const bytes = members.get(m);
+    if (!bytes) {
+      throw new RangeError(`Cannot use CIFAR-10 archive ${source}: it has no ${FOLDER}/${m}`);
+    }
+    const records = checkCifarBatch({ name: `${source}:${FOLDER}/${m}`, bytes });
+    if (records !== CIFAR10_RECORDS_PER_BATCH && !allowUnverified) {
+      throw new RangeError(
+        `Cannot use CIFAR-10 archive ${source}: its sha256 ${archiveSha} is not the published ` +
+          `${CIFAR10_ARCHIVE_SHA256}, and ${FOLDER}/${m} holds ${records} records, not the ` +
+          `${CIFAR10_RECORDS_PER_BATCH} of the real set. To use a custom archive in this layout, pass ` +
+          `{ allowUnverified: true } (train.ts: --allow-unverified-data); nothing was cached`,
+      );
+    }
+    realSize &&= records === CIFAR10_RECORDS_PER_BATCH;
+  }
+  return archiveSha === CIFAR10_ARCHIVE_SHA256
+    ? CIFAR10_CHECKS.archive
+    : realSize
+    ? CIFAR10_CHECKS.structure
+    : CIFAR10_CHECKS.custom;
 }

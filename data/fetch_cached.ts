@@ -5,26 +5,47 @@
  * The cache holds the DECOMPRESSED, verified bytes (`<cacheDir>/<cacheName>`) next
  * to a small `<cacheName>.meta.json` ({ sha256, source, check }) written after it;
  * every read re-hashes the file, so a corrupt or half-replaced cache entry is
- * detected and fetched again. Files are written as a temp file plus `rename`, so
- * concurrent processes fetching the same file always leave one complete file.
+ * detected and fetched again; an entry whose meta file is missing or unreadable is
+ * fetched and verified again too, never trusted. Files are written as a temp file plus
+ * `rename`, so concurrent processes fetching the same file always leave one complete file.
+ * Local mirrors (directories, file:// URLs) go through the same cache, so a later call
+ * without that mirror still finds the file.
+ *
+ * Every download is bounded: by the file's known size when given (`size`), else by
+ * `maxBytes`, both for the bytes read from a mirror and for the decompressed output, and
+ * by a stall timeout plus an overall deadline per attempt.
  */
 
-import { defaultCacheDir, isNotFound, readFileOrNull, safeJoin, writeFileAtomic } from "./_fs.ts";
+import {
+  CacheDirError,
+  defaultCacheDir,
+  ensureWritableDir,
+  fileSize,
+  isNotFound,
+  readFileOrNull,
+  safeJoin,
+  writeFileAtomic,
+} from "./_fs.ts";
 import {
   type Attempt,
+  DOWNLOAD_OPTION_KEYS,
   downloadOne,
   type DownloadOptions,
   FetchError,
   locate,
 } from "./_download.ts";
-import { gunzip, isGzip } from "./gunzip.ts";
+import { DEFAULT_MAX_BYTES, gunzip, isGzip, SizeLimitError } from "./gunzip.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 export {
   type Attempt,
+  DOWNLOAD_OPTION_KEYS,
   type DownloadOptions,
   FetchError,
   type ProgressCallback,
 } from "./_download.ts";
+export { CacheDirError } from "./_fs.ts";
+export { DEFAULT_MAX_BYTES, SizeLimitError } from "./gunzip.ts";
 
 /** Options of {@link fetchCached}. */
 export interface FetchCachedOptions extends DownloadOptions {
@@ -32,15 +53,38 @@ export interface FetchCachedOptions extends DownloadOptions {
   mirrors: readonly string[];
   /** Lowercase hex sha256 of the DECOMPRESSED bytes; without it the cache trusts its meta file. */
   sha256?: string;
+  /**
+   * Exact length in bytes of the DECOMPRESSED file, when known. Bounds the download
+   * (`size` plus gzip's worst-case overhead) and the decompression (`size`): a mirror
+   * sending more is stopped at once. A file of another length is refused.
+   */
+  size?: number;
+  /**
+   * Most bytes accepted from a mirror and most bytes of decompressed output.
+   * @default `size` + 1/256 + 1 KiB when `size` is given, else {@link DEFAULT_MAX_BYTES} (256 MiB)
+   */
+  maxBytes?: number;
   /** Cache root. @default $SHARDGRAD_CACHE, else $XDG_CACHE_HOME/shardgrad, else ~/.cache/shardgrad */
   cacheDir?: string;
   /** Path inside the cache (relative, no `..`). @default `name` without `.gz` */
   cacheName?: string;
   /** Decompress gzip data (detected by its magic number). @default true */
   gunzip?: boolean;
-  /** Also copy files found on a local mirror (directory or file://) into the cache. @default false */
+  /** Copy files found on a local mirror (directory or file://) into the cache too. @default true */
   cacheLocal?: boolean;
 }
+
+const FETCH_CACHED_KEYS = [
+  "mirrors",
+  "sha256",
+  "size",
+  "maxBytes",
+  "cacheDir",
+  "cacheName",
+  "gunzip",
+  "cacheLocal",
+  ...DOWNLOAD_OPTION_KEYS,
+];
 
 /** The downloaded bytes did not match the expected sha256; nothing was cached. */
 export class ChecksumError extends Error {
@@ -82,18 +126,40 @@ export class ChecksumError extends Error {
  * ```
  */
 export async function fetchCached(name: string, options: FetchCachedOptions): Promise<Uint8Array> {
+  const where = `Cannot fetch ${name}`;
+  checkArgumentCount(where, arguments.length, 2);
+  checkOptions(where, options, FETCH_CACHED_KEYS);
+  if (!Array.isArray(options?.mirrors)) {
+    throw new TypeError(`${where}: expected options.mirrors to be an array of URLs or folders`);
+  }
+  const { size } = options;
+  for (const [key, value] of [["size", size], ["maxBytes", options.maxBytes]] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw new RangeError(`${where}: expected ${key} to be an integer ≥ 0, got ${value}`);
+    }
+  }
+  const maxBytes = options.maxBytes ??
+    (size !== undefined ? size + Math.ceil(size / 256) + 1024 : DEFAULT_MAX_BYTES);
   const cacheDir = defaultCacheDir(options.cacheDir);
   const cacheName = options.cacheName ?? name.replace(/\.gz$/, "");
   const expected = options.sha256?.toLowerCase();
-  const cached = await readCached(cacheDir, cacheName, expected);
+  const cached = await readCached(cacheDir, cacheName, expected, size);
   if (cached) return cached;
-  return await fromMirrors(name, options, cacheDir, async (raw, source, local) => {
+  await ensureWritableDir(cacheDir);
+  const transfer = { ...options, maxBytes };
+  return await fromMirrors(name, transfer, cacheDir, async (raw, source, local) => {
     const bytes = options.gunzip !== false && isGzip(raw)
-      ? await gunzip(raw, { name: source })
+      ? await gunzip(raw, { name: source, maxBytes: size ?? maxBytes })
       : raw;
+    if (size !== undefined && bytes.length !== size) {
+      const error = bytes.length > size ? SizeLimitError : RangeError;
+      throw new error(
+        `Cannot use ${source}: ${name} decompresses to ${bytes.length} bytes, expected ${size}; nothing was cached`,
+      );
+    }
     const actual = await sha256Hex(bytes);
     if (expected && actual !== expected) throw new ChecksumError(expected, actual, source);
-    if (!local || options.cacheLocal) {
+    if (!local || options.cacheLocal !== false) {
       await writeCached(cacheDir, cacheName, bytes, {
         sha256: actual,
         source,
@@ -111,7 +177,7 @@ export async function fetchCached(name: string, options: FetchCachedOptions): Pr
  */
 export async function fromMirrors<T>(
   name: string,
-  options: { mirrors: readonly string[] } & DownloadOptions,
+  options: { mirrors: readonly string[]; maxBytes: number } & DownloadOptions,
   cacheDir: string,
   accept: (raw: Uint8Array, source: string, local: boolean) => Promise<T>,
 ): Promise<T> {
@@ -126,20 +192,21 @@ export async function fromMirrors<T>(
       continue;
     }
     const candidates = target.kind === "local" && name.endsWith(".gz")
-      ? [target, { kind: target.kind, where: target.where.slice(0, -3) }] // a directory may hold the file unpacked
+      ? [target, { ...target, where: target.where.slice(0, -3) }] // a directory may hold the file unpacked
       : [target];
     for (const candidate of candidates) {
       let tries = 0;
       let downloaded = false;
       try {
-        const { bytes, tries: made } = await downloadOne(candidate, options);
+        const { bytes, tries: made } = await downloadOne(candidate, options, options.maxBytes);
         tries = made;
         downloaded = true;
         return await accept(bytes, candidate.where, candidate.kind === "local");
       } catch (error) {
         tries ||= (error as { tries?: number }).tries ?? 1;
         attempts.push({ source: candidate.where, tries, error: error as Error });
-        if (downloaded) contentErrors.push(error as Error);
+        // Too many bytes is the mirror's content, not a network fault: report it as such.
+        if (downloaded || error instanceof SizeLimitError) contentErrors.push(error as Error);
         if (candidate !== target || !isNotFound(error)) break;
       }
     }
@@ -180,20 +247,24 @@ export interface CacheMeta {
 
 /**
  * The cached bytes of `cacheName` if present and intact: their sha256 must equal
- * `expected` when given, else the one recorded in the meta file. Returns null when
- * missing or corrupt (the caller fetches again and overwrites it).
+ * `expected` when given, else the one recorded in the meta file, and their length
+ * `size` when given. Returns null when missing, corrupt, of the wrong size or without a
+ * readable meta file (the caller fetches and verifies again, then overwrites it).
  */
 export async function readCached(
   cacheDir: string,
   cacheName: string,
   expected?: string,
+  size?: number,
 ): Promise<Uint8Array | null> {
   const path = safeJoin(cacheDir, cacheName);
+  const length = await fileSize(path);
+  if (length === null || (size !== undefined && length !== size)) return null;
+  const meta = await readMeta(path);
+  if (!meta) return null; // no record of how it was verified: verify it again from a mirror
   const bytes = await readFileOrNull(path);
   if (!bytes) return null;
-  const want = expected ?? (await readMeta(path))?.sha256;
-  if (!want) return bytes; // placed by hand, nothing to check against
-  return (await sha256Hex(bytes)) === want ? bytes : null;
+  return (await sha256Hex(bytes)) === (expected ?? meta.sha256) ? bytes : null;
 }
 
 /** Writes `bytes` and then its meta file into the cache, each atomically. */
@@ -204,8 +275,12 @@ export async function writeCached(
   meta: CacheMeta,
 ): Promise<void> {
   const path = safeJoin(cacheDir, cacheName);
-  await writeFileAtomic(path, bytes);
-  await writeFileAtomic(`${path}.meta.json`, JSON.stringify(meta, null, 2) + "\n");
+  try {
+    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(`${path}.meta.json`, JSON.stringify(meta, null, 2) + "\n");
+  } catch (error) {
+    throw new CacheDirError(cacheDir, error);
+  }
 }
 
 /** Lowercase hex sha256 of `bytes` (crypto.subtle). */
@@ -231,7 +306,10 @@ async function readMeta(path: string): Promise<CacheMeta | null> {
   if (!raw) return null;
   try {
     const meta = JSON.parse(new TextDecoder().decode(raw));
-    return typeof meta?.sha256 === "string" ? meta : null;
+    return typeof meta?.sha256 === "string" && /^[0-9a-f]{64}$/.test(meta.sha256) &&
+        typeof meta.check === "string"
+      ? meta
+      : null;
   } catch {
     return null;
   }

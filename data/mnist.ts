@@ -1,7 +1,8 @@
 /** MNIST and Fashion-MNIST: fetched, verified by sha256 of the decompressed IDX files, cached. */
 
 import { getEnv } from "./_fs.ts";
-import { type DownloadOptions, fetchCached } from "./fetch_cached.ts";
+import { DOWNLOAD_OPTION_KEYS, type DownloadOptions, fetchCached } from "./fetch_cached.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import { parseIdxImages, parseIdxLabels } from "./idx.ts";
 import { ImageDataset } from "./dataset.ts";
 
@@ -46,6 +47,17 @@ export const FASHION_MNIST_SHA256: Readonly<Record<string, string>> = Object.fre
   "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 });
 
+/** Decompressed sizes in bytes of the four IDX files (MNIST and Fashion-MNIST alike): downloads are bounded by them. */
+export const MNIST_SIZES: Readonly<Record<string, number>> = Object.freeze({
+  "train-images-idx3-ubyte.gz": 47_040_016,
+  "train-labels-idx1-ubyte.gz": 60_008,
+  "t10k-images-idx3-ubyte.gz": 7_840_016,
+  "t10k-labels-idx1-ubyte.gz": 10_008,
+});
+
+/** The `verification` of an MNIST or Fashion-MNIST dataset: every file matched its published sha256. */
+export const MNIST_VERIFICATION = "per-file sha256";
+
 /** MNIST class names (torchvision's). */
 export const MNIST_CLASSES: readonly string[] = Object.freeze([
   "0 - zero",
@@ -86,6 +98,7 @@ export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze([
  * ```
  */
 export function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
+  checkLoaderCall("mnist", arguments.length, options);
   return loadIdxDataset("mnist", MNIST_MIRRORS, MNIST_SHA256, MNIST_CLASSES, options);
 }
 
@@ -95,6 +108,7 @@ export function mnist(options: MnistOptions = {}): Promise<ImageDataset> {
  * when present, else downloads.
  */
 export function fashionMnist(options: MnistOptions = {}): Promise<ImageDataset> {
+  checkLoaderCall("fashionMnist", arguments.length, options);
   return loadIdxDataset(
     "fashion-mnist",
     FASHION_MNIST_MIRRORS,
@@ -102,6 +116,19 @@ export function fashionMnist(options: MnistOptions = {}): Promise<ImageDataset> 
     FASHION_MNIST_CLASSES,
     options,
   );
+}
+
+/** Option keys of {@link mnist} and {@link fashionMnist}. */
+export const MNIST_OPTION_KEYS: readonly string[] = Object.freeze([
+  "train",
+  "mirrors",
+  "cacheDir",
+  ...DOWNLOAD_OPTION_KEYS,
+]);
+
+function checkLoaderCall(name: string, count: number, options: unknown): void {
+  checkArgumentCount(`Cannot load ${name}`, count, 1);
+  checkOptions(`Cannot load ${name}`, options, MNIST_OPTION_KEYS);
 }
 
 /** The default mirror list: `$SHARDGRAD_DATA_MIRROR` (when set) before `publicMirrors`. */
@@ -124,6 +151,7 @@ async function loadIdxDataset(
       ...transfer,
       mirrors,
       sha256: sha256[file],
+      size: MNIST_SIZES[file],
       cacheName: `${folder}/${file.replace(/\.gz$/, "")}`,
     });
   const imagesFile = `${prefix}-images-idx3-ubyte.gz`;
@@ -140,6 +168,6 @@ async function loadIdxDataset(
     labels,
     [n, 1, h, w],
     classes,
-    "sha256 of the decompressed files",
+    MNIST_VERIFICATION,
   );
 }

@@ -1,8 +1,12 @@
-/** Fixture builders for data/ tests: gzip, raw tar (no path checks), small IDX and CIFAR files, temp dirs. */
+/**
+ * Fixture builders for data/ tests: gzip, gzip bombs, raw tar (no path checks), small IDX and
+ * CIFAR files, temp dirs, and a memory/time probe for the bounded-download tests.
+ */
 
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { encodeIdx } from "../../data/idx.ts";
 import { CIFAR_RECORD_BYTES } from "../../data/cifar_binary.ts";
 import type { Rng } from "../../tensor/rng.ts";
@@ -106,4 +110,56 @@ export async function listFiles(dir: string): Promise<string[]> {
   };
   await walk("");
   return out.sort();
+}
+
+/** gzip of `mib` MiB of zeros, built from a stream (the zeros are never held at once): ~1 KB per MiB. */
+export async function gzipBomb(mib: number): Promise<Uint8Array> {
+  const zeros = new Uint8Array(1 << 20);
+  let left = mib;
+  const source = new ReadableStream<BufferSource>({
+    pull(controller) {
+      if (left-- > 0) controller.enqueue(zeros);
+      else controller.close();
+    },
+  });
+  return new Uint8Array(
+    await new Response(source.pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+  );
+}
+
+/** What {@link measure} saw: the rejection (or null), wall time and peak growth of RSS and ArrayBuffers. */
+export interface Measured {
+  error: Error | null;
+  ms: number;
+  /** Peak process RSS above the value at the start, in MiB (sampled every 5 ms and at the end). */
+  rssMiB: number;
+  /** Peak ArrayBuffer memory above the start, in MiB (0 where the runtime does not report it). */
+  arrayBuffersMiB: number;
+}
+
+/** Runs `fn` while sampling process memory; resolves (never rejects) with what happened. */
+export async function measure(fn: () => Promise<unknown>): Promise<Measured> {
+  const usage = () => {
+    const m = process.memoryUsage();
+    return { rss: m.rss, ab: m.arrayBuffers ?? 0 };
+  };
+  const base = usage();
+  let peak = { ...base };
+  const sample = () => {
+    const now = usage();
+    peak = { rss: Math.max(peak.rss, now.rss), ab: Math.max(peak.ab, now.ab) };
+  };
+  const timer = setInterval(sample, 5);
+  const started = performance.now();
+  let error: Error | null = null;
+  try {
+    await fn();
+  } catch (e) {
+    error = e as Error;
+  }
+  const ms = performance.now() - started;
+  sample();
+  clearInterval(timer);
+  const mib = (bytes: number) => Math.max(0, bytes) / 2 ** 20;
+  return { error, ms, rssMiB: mib(peak.rss - base.rss), arrayBuffersMiB: mib(peak.ab - base.ab) };
 }

@@ -2,7 +2,8 @@
  * A loopback HTTP server for offline download tests (node:http on 127.0.0.1, an
  * ephemeral port; runs unchanged in Deno and Bun). Serves fixtures from memory,
  * counts requests per path and injects faults: error statuses, truncated bodies,
- * stalls, slow bodies. `close()` destroys every open connection (stalled ones too).
+ * stalls, slow bodies, endless bodies, byte-at-a-time drips and extra headers such as
+ * `Content-Encoding: gzip`. `close()` destroys every open connection (stalled ones too).
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -22,6 +23,14 @@ export interface Reply {
   delayMs?: number;
   /** Send the body in two halves with this pause (ms) between them. */
   pauseMidBodyMs?: number;
+  /** Extra response headers, e.g. `{ "content-encoding": "gzip" }`. */
+  headers?: Record<string, string>;
+  /** Leave out Content-Length (the body is sent chunked). */
+  noContentLength?: boolean;
+  /** Send `body` again and again, forever (no Content-Length), until the client goes away. */
+  endless?: boolean;
+  /** Send the body one byte per this many ms (a server that is never silent but never done). */
+  dripMs?: number;
 }
 
 /** A route: a fixed reply, or a function of the 1-based request number for that path. */
@@ -70,11 +79,31 @@ export async function startLoopbackServer(
     const status = reply.status ?? 200;
     const body = reply.body ?? new TextEncoder().encode(status === 200 ? "" : `status ${status}`);
     const send = () => {
+      const unsized = reply.noContentLength || reply.endless;
       res.writeHead(status, {
         "content-type": "application/octet-stream",
-        "content-length": String(body.length),
+        ...(unsized ? {} : { "content-length": String(body.length) }),
+        ...reply.headers,
       });
-      if (reply.truncateAt !== undefined) {
+      if (reply.endless) {
+        // Respect backpressure so the server itself stays small while the client reads.
+        const pump = () => {
+          while (!res.destroyed && res.write(body));
+          if (!res.destroyed) res.once("drain", pump);
+        };
+        res.on("error", () => {});
+        pump();
+      } else if (reply.dripMs !== undefined) {
+        let at = 0;
+        const drip = () => {
+          if (res.destroyed) return;
+          if (at >= body.length) return void res.end();
+          res.write(body.subarray(at, ++at));
+          later(reply.dripMs!, drip);
+        };
+        res.on("error", () => {});
+        drip();
+      } else if (reply.truncateAt !== undefined) {
         res.write(body.subarray(0, reply.truncateAt), () => later(20, () => req.socket.destroy()));
       } else if (reply.stallAfter !== undefined) {
         res.write(body.subarray(0, reply.stallAfter)); // and nothing more until close()

@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import process from "node:process";
 import {
+  CacheDirError,
   ChecksumError,
   fetchCached,
   FetchError,
@@ -227,22 +228,30 @@ test("fetchCached() detects a corrupted cache file by sha256 and downloads it ag
   });
 });
 
-test("fetchCached() reads a directory path and a file:// URL mirror without copying into the cache", async () => {
+test("fetchCached() caches a directory or file:// mirror: a later call without that mirror finds the file", async () => {
   await withServer({}, async (_server, cacheDir, tmp) => {
     const dir = join(tmp, "mirror");
     await mkdir(dir);
     await writeFile(join(dir, FILE), GZ);
+    const cached = ["train-labels-idx1-ubyte", "train-labels-idx1-ubyte.meta.json"];
     assert.deepEqual(await fetchCached(FILE, { mirrors: [dir], sha256: SHA, cacheDir }), raw);
+    assert.deepEqual(await listFiles(cacheDir), cached);
+    const meta = JSON.parse(await readFile(join(cacheDir, cached[1]), "utf8"));
+    assert.deepEqual(meta, { sha256: SHA, source: join(dir, FILE), check: "sha256" });
+    // The mirror is gone (train.ts --resume without --mirror): the verified cache serves it.
+    await rm(dir, { recursive: true });
+    assert.deepEqual(await fetchCached(FILE, { mirrors: [], sha256: SHA, cacheDir }), raw);
+    const other = join(tmp, "cache2");
+    await mkdir(dir);
+    await writeFile(join(dir, FILE), GZ);
     assert.deepEqual(
-      await fetchCached(FILE, { mirrors: [pathToFileURL(dir).href], sha256: SHA, cacheDir }),
+      await fetchCached(FILE, { mirrors: [pathToFileURL(dir).href], sha256: SHA, cacheDir: other }),
       raw,
     );
-    assert.deepEqual(await listFiles(cacheDir), []);
-    await fetchCached(FILE, { mirrors: [dir], sha256: SHA, cacheDir, cacheLocal: true });
-    assert.deepEqual(await listFiles(cacheDir), [
-      "train-labels-idx1-ubyte",
-      "train-labels-idx1-ubyte.meta.json",
-    ]);
+    assert.deepEqual(await listFiles(other), cached);
+    const third = join(tmp, "cache3");
+    await fetchCached(FILE, { mirrors: [dir], sha256: SHA, cacheDir: third, cacheLocal: false });
+    assert.deepEqual(await listFiles(third), [], "cacheLocal: false reads in place");
   });
 });
 
@@ -324,4 +333,68 @@ test("resolveCacheDir() prefers the option, then $SHARDGRAD_CACHE, then $XDG_CAC
       else process.env[key] = value;
     }
   }
+});
+
+test("fetchCached() with an unwritable cache (a path under a regular file) → one CacheDirError naming the folder and SHARDGRAD_CACHE, no request", async () => {
+  await withServer({ [`/a/${FILE}`]: { body: GZ } }, async (server, _cacheDir, tmp) => {
+    // A regular file in the path blocks writes even for root (chmod would not).
+    const blocker = join(tmp, "not-a-dir");
+    await writeFile(blocker, "x");
+    const cacheDir = join(blocker, "cache");
+    const mirrors = [`${server.url}/a/`];
+    const error = await fetchCached(FILE, { ...FAST, mirrors, sha256: SHA, cacheDir }).catch((e) =>
+      e
+    );
+    assert.ok(error instanceof CacheDirError, String(error));
+    assert.equal(error.dir, cacheDir);
+    assert.ok(error.message.startsWith(`Cannot write the data cache ${cacheDir}: `), error.message);
+    assert.match(error.message, /Set SHARDGRAD_CACHE to a writable folder/);
+    assert.equal(server.requests.length, 0, "checked before downloading");
+    // The same through $SHARDGRAD_CACHE, as train.ts users meet it.
+    const saved = process.env.SHARDGRAD_CACHE;
+    process.env.SHARDGRAD_CACHE = cacheDir;
+    try {
+      await assert.rejects(
+        fetchCached(FILE, { ...FAST, mirrors, sha256: SHA }),
+        (e: Error) => e instanceof CacheDirError && e.message.includes(cacheDir),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.SHARDGRAD_CACHE;
+      else process.env.SHARDGRAD_CACHE = saved;
+    }
+  });
+});
+
+test("fetchCached() re-verifies a cache entry whose meta file is missing or unreadable (never trusts it)", async () => {
+  await withServer({ [`/a/${FILE}`]: { body: GZ } }, async (server, cacheDir) => {
+    const opts = { ...FAST, mirrors: [`${server.url}/a/`], cacheDir }; // no sha256: only the meta file vouches
+    await fetchCached(FILE, opts);
+    const cached = join(cacheDir, "train-labels-idx1-ubyte");
+    const damaged = raw.slice();
+    damaged[50] ^= 1;
+    for (const meta of [null, "{ broken", '{"sha256": 5}']) {
+      await writeFile(cached, damaged);
+      if (meta === null) await rm(`${cached}.meta.json`);
+      else await writeFile(`${cached}.meta.json`, meta);
+      assert.deepEqual(await fetchCached(FILE, opts), raw, `meta ${meta}`);
+    }
+    assert.equal(server.requests.length, 4, "fetched again each time");
+  });
+});
+
+test("fetchCached() checks its call: unknown option keys (nearest name) and extra arguments", async () => {
+  await assert.rejects(
+    // @ts-expect-error: the misspelling is the point
+    fetchCached(FILE, { mirrors: [], sha_256: SHA }),
+    /Cannot fetch train-labels-idx1-ubyte\.gz: unknown option "sha_256" \(did you mean "sha256"\?/,
+  );
+  await assert.rejects(
+    // @ts-expect-error: a third argument
+    fetchCached(FILE, { mirrors: [] }, {}),
+    /expected at most 2 arguments, got 3/,
+  );
+  await assert.rejects(
+    fetchCached(FILE, { mirrors: [], size: -1 }),
+    /expected size to be an integer ≥ 0/,
+  );
 });

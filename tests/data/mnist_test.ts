@@ -100,11 +100,24 @@ for (const set of REAL) {
           assert.deepEqual(Array.from(ds.labels.subarray(0, 5)), want.first);
           assert.deepEqual(await idxHashes(ds), want.sha);
           assert.equal(ds.classes.length, 10);
-          assert.deepEqual(
-            await listFiles(tmp.path),
-            [],
-            "a local mirror is read in place, not copied",
-          );
+          assert.equal(ds.verification, "per-file sha256");
+          // A local mirror goes through the cache too: a later run without it (train.ts
+          // --resume/--eval without --mirror) finds the files, verified.
+          const folder = set.name === "mnist" ? "mnist" : "fashion-mnist";
+          const prefix = split === "train" ? "train" : "t10k";
+          assert.deepEqual(await listFiles(tmp.path), [
+            `${folder}/${prefix}-images-idx3-ubyte`,
+            `${folder}/${prefix}-images-idx3-ubyte.meta.json`,
+            `${folder}/${prefix}-labels-idx1-ubyte`,
+            `${folder}/${prefix}-labels-idx1-ubyte.meta.json`,
+          ]);
+          const again = await set.load({
+            train: split === "train",
+            mirrors: [],
+            cacheDir: tmp.path,
+          });
+          assert.deepEqual(again.labels, ds.labels);
+          assert.equal(again.verification, "per-file sha256");
         } finally {
           await tmp.cleanup();
         }

@@ -1,0 +1,169 @@
+/**
+ * Bounded downloads (issue 11 item 8): a Content-Encoding bomb, an endless body without
+ * Content-Length, a gzip bomb file and a 1-byte-per-100-ms drip each fail promptly with a
+ * named error, cache nothing, and keep peak memory small. Each case prints its
+ * time-to-error and peak memory growth (the issue's closing note reports them).
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fetchCached, sha256Hex, SizeLimitError } from "../../data/fetch_cached.ts";
+import {
+  gzip,
+  gzipBomb,
+  listFiles,
+  makeIdxPair,
+  measure,
+  type Measured,
+  tempDir,
+} from "../_helpers/data_fixtures.ts";
+import { type Route, startLoopbackServer } from "../_helpers/loopback_server.ts";
+
+const FILE = "train-labels-idx1-ubyte.gz";
+const raw = makeIdxPair(60_000).labels; // 60008 bytes, the real train-labels size
+const SHA = await sha256Hex(raw);
+const BOMB_MIB = 128;
+const BOMB = await gzipBomb(BOMB_MIB); // ~130 KB that inflates to 128 MiB
+/** Peak memory growth allowed: a quarter of what the bomb would take if it were inflated. */
+const MEMORY_BOUND_MIB = BOMB_MIB / 4;
+
+/** Serves `route` at /m/FILE, runs fetchCached under {@link measure}, reports and returns the result. */
+async function attempt(
+  label: string,
+  route: Route,
+  options: Record<string, unknown>,
+): Promise<Measured & { url: string; cached: string[] }> {
+  const server = await startLoopbackServer({ [`/m/${FILE}`]: route });
+  const tmp = await tempDir();
+  try {
+    const cacheDir = join(tmp.path, "cache");
+    const mirrors = [`${server.url}/m/`];
+    const result = await measure(() =>
+      fetchCached(FILE, { mirrors, sha256: SHA, cacheDir, retries: 0, ...options })
+    );
+    console.log(
+      `${label}: ${result.error?.name} after ${result.ms.toFixed(0)} ms, peak RSS +${
+        result.rssMiB.toFixed(1)
+      } MiB, ArrayBuffers +${result.arrayBuffersMiB.toFixed(1)} MiB`,
+    );
+    return { ...result, url: `${server.url}/m/${FILE}`, cached: await listFiles(cacheDir) };
+  } finally {
+    await server.close();
+    await tmp.cleanup();
+  }
+}
+
+function assertBounded(r: Measured & { cached: string[] }, maxMs: number): void {
+  assert.ok(r.ms < maxMs, `failed after ${r.ms.toFixed(0)} ms, expected under ${maxMs} ms`);
+  assert.ok(r.rssMiB < MEMORY_BOUND_MIB, `peak RSS grew ${r.rssMiB.toFixed(1)} MiB`);
+  assert.ok(r.arrayBuffersMiB < MEMORY_BOUND_MIB, `ArrayBuffers grew ${r.arrayBuffersMiB} MiB`);
+  assert.deepEqual(r.cached, [], "nothing is cached");
+}
+
+test("a Content-Encoding: gzip bomb is cut off at the file's known size, promptly, in bounded memory", async () => {
+  const r = await attempt(
+    "Content-Encoding bomb",
+    { body: BOMB, headers: { "content-encoding": "gzip" } },
+    { size: raw.length },
+  );
+  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assert.ok(r.error.message.includes(r.url), r.error.message);
+  assert.match(r.error.message, new RegExp(`expected at most for ${FILE}`));
+  assertBounded(r, 3000);
+});
+
+test("an endless body without Content-Length stops at maxBytes with an error naming file and mirror", async () => {
+  const r = await attempt(
+    "endless body",
+    { body: new Uint8Array(64 * 1024).fill(7), endless: true },
+    { maxBytes: 2 * 2 ** 20 },
+  );
+  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assert.ok(r.error.message.includes(r.url), r.error.message);
+  assert.match(r.error.message, /more than the 2097152 expected at most/);
+  assertBounded(r, 3000);
+});
+
+test("a gzip bomb file stops decompressing at the file's known size", async () => {
+  // A file known to be 1 MB: the ~130 KB bomb passes the transfer bound, not the output bound.
+  const r = await attempt("gzip bomb file", { body: BOMB }, { size: 1_000_000 });
+  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assert.ok(r.error.message.includes(r.url), r.error.message);
+  assert.match(r.error.message, /output passes 1000000 bytes/);
+  assertBounded(r, 3000);
+});
+
+test("a server dripping one byte every 100 ms is stopped by the overall deadline", async () => {
+  const gz = await gzip(raw);
+  const r = await attempt("1 byte/100 ms drip", { body: gz, dripMs: 100 }, {
+    timeoutMs: 1000,
+    deadlineMs: 800,
+  });
+  assert.equal(r.error?.name, "FetchError", String(r.error));
+  assert.match(r.error!.message, /took longer than the 800 ms deadline \(\d+ bytes received/);
+  assert.ok(r.error!.message.includes(r.url), r.error!.message);
+  assert.ok(r.ms >= 750, `the deadline fired early, after ${r.ms} ms`);
+  assertBounded(r, 2500);
+});
+
+test("a Content-Length above the bound is refused before the body is read", async () => {
+  const r = await attempt("announced too large", { body: new Uint8Array(200_000) }, {
+    size: raw.length,
+  });
+  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assert.match(r.error.message, /announces 200000 bytes, more than the 61267 expected at most/);
+});
+
+test("a local mirror: an oversized file is refused unread, a bomb file stops at the known size", async () => {
+  const tmp = await tempDir();
+  try {
+    const dir = join(tmp.path, "mirror");
+    const cacheDir = join(tmp.path, "cache");
+    await mkdir(dir);
+    await writeFile(join(dir, FILE), new Uint8Array(100_000));
+    const big = await fetchCached(FILE, { mirrors: [dir], size: raw.length, cacheDir }).catch((
+      e,
+    ) => e);
+    assert.ok(big instanceof SizeLimitError, String(big));
+    assert.match(
+      big.message,
+      /is 100000 bytes, more than the 61267 expected at most for train-labels/,
+    );
+    await writeFile(join(dir, FILE), BOMB);
+    const r = await measure(() => fetchCached(FILE, { mirrors: [dir], size: 1_000_000, cacheDir }));
+    assert.ok(r.error instanceof SizeLimitError, String(r.error));
+    assert.ok(r.error.message.includes(join(dir, FILE)), r.error.message);
+    assert.ok(r.rssMiB < MEMORY_BOUND_MIB, `peak RSS grew ${r.rssMiB} MiB`);
+    assert.deepEqual(await listFiles(cacheDir), []);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+test("fetchCached() with the right size succeeds (chunked body); a file of another size is refused", async () => {
+  const server = await startLoopbackServer({
+    [`/m/${FILE}`]: { body: await gzip(raw), noContentLength: true },
+  });
+  const tmp = await tempDir();
+  try {
+    const bytes = await fetchCached(FILE, {
+      mirrors: [`${server.url}/m/`],
+      sha256: SHA,
+      size: raw.length,
+      cacheDir: tmp.path,
+    });
+    assert.deepEqual(bytes, raw);
+    const short = await fetchCached(FILE, {
+      mirrors: [`${server.url}/m/`],
+      size: raw.length + 1,
+      cacheDir: join(tmp.path, "other"),
+    }).catch((e) => e);
+    assert.ok(short instanceof RangeError, String(short));
+    assert.match(short.message, /decompresses to 60008 bytes, expected 60009; nothing was cached/);
+  } finally {
+    await server.close();
+    await tmp.cleanup();
+  }
+});
