@@ -12,15 +12,14 @@
  */
 
 import { Tensor } from "../tensor/tensor.ts";
-import { formatShape, sizeOf } from "../tensor/shape.ts";
 import {
-  DTYPE_BYTES,
   float32Bytes,
   int64Bytes,
   type SafetensorsDtype,
   toFloat32,
   type WritableDtype,
 } from "./_safetensors_dtypes.ts";
+import { checkCoverage, checkEntry, checkMetadata } from "./_safetensors_header.ts";
 
 export type { SafetensorsDtype, WritableDtype };
 
@@ -129,29 +128,56 @@ export function readSafetensorsHeader(
   bytes: Uint8Array,
   name = "safetensors data",
 ): SafetensorsHeader {
+  const headerLength = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length, name);
+  return parseSafetensorsHeader(bytes.subarray(8, 8 + headerLength), bytes.length, name);
+}
+
+/**
+ * The header length announced by the first 8 bytes of a file of `fileLength` bytes,
+ * checked against the file's size and the 100 MB limit, so a reader that has only these
+ * 8 bytes knows how much more to read — and refuses a file that is not safetensors
+ * before reading the rest of it.
+ */
+export function safetensorsHeaderLength(
+  first: Uint8Array,
+  fileLength: number,
+  name = "safetensors data",
+): number {
   const where = `Cannot read safetensors file ${name}`;
-  if (bytes.length < 8) {
+  if (fileLength < 8 || first.length < 8) {
     throw new RangeError(
-      `${where}: the file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated?)`,
+      `${where}: the file is ${fileLength} bytes, shorter than the 8-byte header length (truncated?)`,
     );
   }
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLength > BigInt(bytes.length - 8)) {
+  const headerLength = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(fileLength - 8)) {
     throw new RangeError(
       `${where}: the header length field says ${headerLength} bytes but only ${
-        bytes.length - 8
+        fileLength - 8
       } follow it (truncated or not safetensors)`,
     );
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw new RangeError(`${where}: the header is ${headerLength} bytes, above the 100 MB limit`);
   }
-  const dataStart = 8 + Number(headerLength);
+  return Number(headerLength);
+}
+
+/**
+ * Validates the JSON header `json` (the bytes after the length field) of a file of
+ * `fileLength` bytes: every entry's dtype, shape and offsets, and that the tensors cover
+ * the data section exactly. Errors as `readSafetensorsHeader`.
+ */
+export function parseSafetensorsHeader(
+  json: Uint8Array,
+  fileLength: number,
+  name = "safetensors data",
+): SafetensorsHeader {
+  const where = `Cannot read safetensors file ${name}`;
+  const dataStart = 8 + json.length;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart)),
-    );
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
   } catch (error) {
     throw new SyntaxError(
       `${where}: the header is not valid UTF-8 JSON (${(error as Error).message})`,
@@ -165,7 +191,7 @@ export function readSafetensorsHeader(
       }`,
     );
   }
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   const entries: Record<string, SafetensorsEntry> = {};
   let metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
@@ -200,101 +226,4 @@ export function decodeSafetensors(bytes: Uint8Array, name = "safetensors data"):
     dtypes[key] = entry.dtype;
   }
   return { tensors, dtypes, metadata };
-}
-
-function checkMetadata(value: unknown, where: string): Record<string, string> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`${where}: "__metadata__" must be an object of strings`);
-  }
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "string") {
-      throw new TypeError(`${where}: "__metadata__.${k}" must be a string, got ${typeof v}`);
-    }
-  }
-  return { ...(value as Record<string, string>) };
-}
-
-function checkEntry(
-  key: string,
-  value: unknown,
-  dataLength: number,
-  where: string,
-): SafetensorsEntry {
-  const at = `${where}: tensor "${key}"`;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`${at} must be an object with dtype, shape and data_offsets`);
-  }
-  const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-  if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
-    throw new TypeError(
-      `${at} has unsupported dtype ${JSON.stringify(dtype)} (expected one of ${
-        Object.keys(DTYPE_BYTES).join(", ")
-      })`,
-    );
-  }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TypeError(
-      `${at} has an invalid shape ${
-        JSON.stringify(shape)
-      } (expected an array of non-negative integers)`,
-    );
-  }
-  if (
-    !Array.isArray(offsets) || offsets.length !== 2 ||
-    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
-    offsets[0] > offsets[1]
-  ) {
-    throw new TypeError(
-      `${at} has invalid data_offsets ${
-        JSON.stringify(offsets)
-      } (expected [begin, end] with 0 ≤ begin ≤ end)`,
-    );
-  }
-  if (offsets[1] > dataLength) {
-    throw new RangeError(
-      `${at} has data_offsets [${offsets}] beyond the data section of ${dataLength} bytes (truncated file?)`,
-    );
-  }
-  const expected = sizeOf(shape) * DTYPE_BYTES[dtype as SafetensorsDtype];
-  if (offsets[1] - offsets[0] !== expected) {
-    throw new TypeError(
-      `${at}: shape ${
-        formatShape(shape)
-      } of ${dtype} needs ${expected} bytes but data_offsets [${offsets}] span ${
-        offsets[1] - offsets[0]
-      }`,
-    );
-  }
-  return {
-    dtype: dtype as SafetensorsDtype,
-    shape: [...shape],
-    dataOffsets: [offsets[0], offsets[1]],
-  };
-}
-
-function checkCoverage(
-  entries: Record<string, SafetensorsEntry>,
-  dataLength: number,
-  where: string,
-): void {
-  const sorted = Object.entries(entries).sort((a, b) =>
-    a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1]
-  );
-  let end = 0;
-  let previous = "the start of the data section";
-  for (const [key, { dataOffsets: [begin, stop] }] of sorted) {
-    if (begin !== end) {
-      const problem = begin < end ? "overlaps" : `leaves a hole of ${begin - end} bytes after`;
-      throw new RangeError(
-        `${where}: tensor "${key}" at data_offsets [${begin}, ${stop}] ${problem} ${previous}`,
-      );
-    }
-    end = stop;
-    previous = `tensor "${key}"`;
-  }
-  if (end !== dataLength) {
-    throw new RangeError(
-      `${where}: the tensors cover ${end} bytes but the data section holds ${dataLength} (extra bytes at the end)`,
-    );
-  }
 }

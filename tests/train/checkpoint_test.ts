@@ -7,6 +7,7 @@ import { Tensor } from "../../tensor/tensor.ts";
 import {
   type Checkpoint,
   CHECKPOINT_FILES,
+  LATEST_LINK,
   loadCheckpoint,
   loadStateDict,
   saveCheckpoint,
@@ -55,8 +56,12 @@ test("saveCheckpoint() + loadCheckpoint() round-trip weights, spec, optimizer st
     await saveCheckpoint(dir, checkpoint());
     assert.deepEqual(
       (await readdir(dir)).sort(),
+      ["checkpoint-000001", LATEST_LINK, ...Object.values(CHECKPOINT_FILES)].sort(),
+      "one generation, the pointer, the four links, no temp files",
+    );
+    assert.deepEqual(
+      (await readdir(join(dir, "checkpoint-000001"))).sort(),
       Object.values(CHECKPOINT_FILES).sort(),
-      "no temp files left",
     );
     const loaded = await loadCheckpoint(dir, model());
     for (const [key, t] of Object.entries(model())) {
@@ -207,12 +212,74 @@ test("writeFileAtomic() keeps the previous file when a write fails midway and le
   }
 });
 
+/** Non-finite tensors saveCheckpoint must refuse: where they sit and the key the error names. */
+const NON_FINITE: { name: string; spoil: (c: Checkpoint) => void; key: RegExp }[] = [
+  {
+    name: "NaN in a model weight",
+    spoil: (c) => (c.model["0.weight"].data[4] = NaN),
+    key: /model tensor "0\.weight" holds NaN at element 4/,
+  },
+  {
+    name: "Infinity in a BatchNorm buffer",
+    spoil: (c) => (c.model["1.running_mean"].data[1] = Infinity),
+    key: /model tensor "1\.running_mean" holds Infinity at element 1/,
+  },
+  {
+    name: "-Infinity in an optimizer buffer",
+    spoil: (
+      c,
+    ) => ((c.optimizer as { state: { 0: { momentum_buffer: Tensor } } }).state[0].momentum_buffer
+      .data[0] = -Infinity),
+    key: /optimizer tensor "state\.0\.momentum_buffer" holds -Infinity at element 0/,
+  },
+];
+
+for (const row of NON_FINITE) {
+  test(`saveCheckpoint() refuses ${row.name}, names the key and writes nothing`, async () => {
+    const dir = await tempDir();
+    try {
+      await saveCheckpoint(dir, checkpoint());
+      const before = (await readdir(dir)).sort();
+      const broken = checkpoint();
+      row.spoil(broken);
+      await assert.rejects(saveCheckpoint(dir, broken), (error: Error) => {
+        assert.ok(error instanceof RangeError);
+        assert.match(error.message, row.key);
+        assert.match(error.message, /nothing was written/);
+        return true;
+      });
+      assert.deepEqual((await readdir(dir)).sort(), before);
+      const loaded = await loadCheckpoint(dir, model());
+      assert.deepEqual(Array.from(loaded.model["0.weight"].data), [1, 2, 3, 4, 5, 6]);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+}
+
+test("saveStateDict() refuses a NaN tensor naming the key and the file", async () => {
+  const dir = await tempDir();
+  try {
+    const state = model();
+    state["0.bias"].data[0] = NaN;
+    const path = join(dir, "m.safetensors");
+    await assert.rejects(saveStateDict(path, state), (error: Error) => {
+      assert.ok(error.message.includes(path), error.message);
+      assert.match(error.message, /tensor "0\.bias" holds NaN at element 0/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), []);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 test("saveCheckpoint() that fails while encoding leaves the previous checkpoint loadable", async () => {
   const dir = await tempDir();
   try {
     await saveCheckpoint(dir, checkpoint());
     const broken = checkpoint();
-    broken.model["1.num_batches_tracked"] = new Tensor(new Float32Array([NaN]), []);
+    broken.model["1.num_batches_tracked"] = new Tensor(new Float32Array([2.5]), []);
     await assert.rejects(saveCheckpoint(dir, broken), /num_batches_tracked/);
     const loaded = await loadCheckpoint(dir, model());
     assert.equal(loaded.model["1.num_batches_tracked"].data[0], 12);
@@ -221,21 +288,19 @@ test("saveCheckpoint() that fails while encoding leaves the previous checkpoint 
   }
 });
 
-test("loadCheckpoint() detects a folder whose save was interrupted between files", async () => {
+test("loadCheckpoint() refuses a generation assembled from two saves, naming both files", async () => {
   const dir = await tempDir();
   const other = await tempDir();
   try {
     await saveCheckpoint(dir, checkpoint());
     await saveCheckpoint(other, checkpoint());
-    // As if a newer save had replaced model.safetensors and died before state.json.
-    await writeFile(
-      join(dir, CHECKPOINT_FILES.model),
-      await readFile(join(other, CHECKPOINT_FILES.model)),
-    );
-    await assert.rejects(
-      loadCheckpoint(dir),
-      /come from different saves \(an interrupted save\?\)/,
-    );
+    const target = join(dir, "checkpoint-000001", CHECKPOINT_FILES.model);
+    await writeFile(target, await readFile(join(other, CHECKPOINT_FILES.model)));
+    await assert.rejects(loadCheckpoint(dir), (error: Error) => {
+      assert.match(error.message, /come from different saves/);
+      assert.ok(error.message.includes(target), error.message);
+      return true;
+    });
   } finally {
     await rm(dir, { recursive: true });
     await rm(other, { recursive: true });

@@ -1,11 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { Tensor } from "../../tensor/tensor.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
+  parseSafetensorsHeader,
   readSafetensorsHeader,
+  safetensorsHeaderLength,
 } from "../../train/safetensors.ts";
+import { loadStateDict } from "../../train/checkpoint.ts";
 import { buildSafetensors } from "./_safetensors_fixture.ts";
 
 function headerOf(bytes: Uint8Array): { length: number; json: Record<string, unknown> } {
@@ -193,3 +200,67 @@ test("encodeSafetensors() refuses a non-integer value for an I64 tensor", () => 
     /"n" is written as I64 but element 0 is 1.5/,
   );
 });
+
+test("safetensorsHeaderLength() + parseSafetensorsHeader() validate a header from its first bytes and the file size alone", () => {
+  const bytes = encodeSafetensors({ x: Tensor.ones([4]) });
+  const length = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length, "f");
+  const header = parseSafetensorsHeader(bytes.subarray(8, 8 + length), bytes.length, "f");
+  assert.deepEqual(header, readSafetensorsHeader(bytes, "f"));
+  // The same header in front of a file one byte short: refused from the header alone.
+  assert.throws(
+    () => parseSafetensorsHeader(bytes.subarray(8, 8 + length), bytes.length - 1, "f"),
+    /tensor "x" has data_offsets \[0,16\] beyond the data section of 15 bytes/,
+  );
+});
+
+const GiB = 2 ** 30;
+
+/** Large files whose first bytes give them away, each with its error; the rest is a sparse hole. */
+const HUGE: { name: string; head: () => Uint8Array; message: RegExp }[] = [
+  {
+    name: "a 3 GiB sparse file that is not safetensors (a zip)",
+    head: () => new TextEncoder().encode("PK\x03\x04 not a tensor file"),
+    message: /header length field says \d+ bytes but only 3221225464 follow/,
+  },
+  {
+    name: "a 3 GiB sparse file of zeros",
+    head: () => new Uint8Array(8),
+    message: /the header is not valid UTF-8 JSON/,
+  },
+  {
+    name: "a 3 GiB file whose header claims 16 GiB of tensors",
+    head: () =>
+      buildSafetensors(
+        [],
+        undefined,
+        JSON.stringify({
+          w: { dtype: "F32", shape: [4 * GiB], data_offsets: [0, 16 * GiB] },
+        }),
+      ),
+    message: /tensor "w" has data_offsets \[0,17179869184\] beyond the data section of \d+ bytes/,
+  },
+];
+
+for (const row of HUGE) {
+  test(`loadStateDict() refuses ${row.name} after reading its header only`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shardgrad-huge-"));
+    try {
+      const path = join(dir, "model.safetensors");
+      await writeFile(path, row.head());
+      await truncate(path, 3 * GiB);
+      const rssBefore = process.memoryUsage().rss;
+      const started = performance.now();
+      await assert.rejects(loadStateDict(path), (error: Error) => {
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, row.message);
+        return true;
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const grew = process.memoryUsage().rss - rssBefore;
+      assert.ok(grew < 256 * 2 ** 20, `memory grew by ${grew} bytes: the file was read`);
+      assert.ok(seconds < 5, `took ${seconds} s: the file was read`);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+}
