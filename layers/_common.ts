@@ -1,8 +1,10 @@
 /** Internal helpers shared by the layer files: argument validation, entry checks and PyTorch-style reprs. */
 
 import type { Tensor } from "../tensor/tensor.ts";
+import type { Rng } from "../tensor/rng.ts";
 import type { Module } from "./module.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
+import { checkArgumentCount, checkOptions, describeValue } from "../tensor/options.ts";
 
 /** An int or an `[h, w]` pair, as PyTorch's `_pair` accepts. */
 export type IntPair = number | readonly [number, number];
@@ -28,6 +30,47 @@ export function pair(value: IntPair, name: string, where: string, min: number): 
     }
   }
   return [p[0], p[1]];
+}
+
+/**
+ * Checks the shape of a constructor call (scripts run by `deno run`/`bun` are not
+ * type-checked): at most `max` arguments, the last of which, when given, is an options
+ * object whose keys are all in `known`. `known` lists every key of the options interface
+ * as `{ bias: true, rng: true }`, so the compiler keeps it complete. Returns the options
+ * (`{}` when absent).
+ */
+export function checkCall<T extends object>(
+  where: string,
+  count: number,
+  max: number,
+  options: T | undefined,
+  known: NoInfer<{ [K in keyof Required<T>]: true }>,
+): T {
+  checkArgumentCount(where, count, max);
+  checkOptions(where, options, Object.keys(known));
+  return options ?? ({} as T);
+}
+
+/** Checks a boolean option (`bias: "no"` is an error, not truthy) and returns it. */
+export function boolean(value: unknown, name: string, where: string): boolean {
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `${where}: expected ${name} to be true or false, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks an `rng` option: absent, or a generator with `random()` (an Rng). */
+export function rngOption(value: unknown, where: string): Rng | undefined {
+  if (value === undefined) return undefined;
+  const random = (value as { random?: unknown } | null)?.random;
+  if (typeof value !== "object" || typeof random !== "function") {
+    throw new TypeError(
+      `${where}: expected rng to be an Rng (new Rng(seed)), got ${describeValue(value)}`,
+    );
+  }
+  return value as Rng;
 }
 
 /** Checks an integer ≥ `min` (RangeError naming the argument otherwise) and returns it. */
@@ -136,5 +179,5 @@ export function formatChildren(name: string, children: [string, Module][]): stri
 }
 
 function formatValue(v: unknown): string {
-  return Array.isArray(v) ? `[${v.join(", ")}]` : String(v);
+  return describeValue(v);
 }

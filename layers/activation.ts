@@ -18,7 +18,8 @@ import {
   softmaxBackward,
   softmaxForward,
 } from "../tensor/kernels/mod.ts";
-import { checkGradOutput, finite, noForwardError, pyFloat } from "./_common.ts";
+import { checkCall, checkGradOutput, finite, noForwardError, pyFloat } from "./_common.ts";
+import { checkArgumentCount, describeValue } from "../tensor/options.ts";
 
 /**
  * An elementwise activation y = f(x) with backward dL/dx = dL/dy · f'(x): the layer
@@ -77,6 +78,7 @@ abstract class ElementwiseActivation extends Module {
  */
 export class ReLU extends ElementwiseActivation {
   constructor() {
+    checkArgumentCount("Cannot create ReLU", arguments.length, 0);
     super("ReLU", ACTIVATIONS.relu);
   }
 }
@@ -99,8 +101,12 @@ export interface LeakyReLUOptions {
  */
 export class LeakyReLU extends ElementwiseActivation {
   readonly negativeSlope: number;
-  constructor({ negativeSlope = 0.01 }: LeakyReLUOptions = {}) {
-    const slope = finite(negativeSlope, "negativeSlope", "Cannot create LeakyReLU");
+  constructor(options: LeakyReLUOptions = {}) {
+    const where = "Cannot create LeakyReLU";
+    const { negativeSlope = 0.01 } = checkCall(where, arguments.length, 1, options, {
+      negativeSlope: true,
+    });
+    const slope = finite(negativeSlope, "negativeSlope", where);
     super("LeakyReLU", ACTIVATIONS.leakyRelu, slope);
     this.negativeSlope = negativeSlope;
   }
@@ -128,8 +134,10 @@ export interface ELUOptions {
  */
 export class ELU extends ElementwiseActivation {
   readonly alpha: number;
-  constructor({ alpha = 1 }: ELUOptions = {}) {
-    super("ELU", ACTIVATIONS.elu, finite(alpha, "alpha", "Cannot create ELU"));
+  constructor(options: ELUOptions = {}) {
+    const where = "Cannot create ELU";
+    const { alpha = 1 } = checkCall(where, arguments.length, 1, options, { alpha: true });
+    super("ELU", ACTIVATIONS.elu, finite(alpha, "alpha", where));
     this.alpha = alpha;
   }
   /** `ELU(alpha=1.0)`. */
@@ -157,12 +165,14 @@ export interface GELUOptions {
  */
 export class GELU extends ElementwiseActivation {
   readonly approximate: "none" | "tanh";
-  constructor({ approximate = "none" }: GELUOptions = {}) {
+  constructor(options: GELUOptions = {}) {
+    const where = "Cannot create GELU";
+    const { approximate = "none" } = checkCall(where, arguments.length, 1, options, {
+      approximate: true,
+    });
     if (approximate !== "none" && approximate !== "tanh") {
       throw new RangeError(
-        `Cannot create GELU: expected approximate to be "none" or "tanh", got ${
-          String(approximate)
-        }`,
+        `${where}: expected approximate to be "none" or "tanh", got ${describeValue(approximate)}`,
       );
     }
     super("GELU", approximate === "tanh" ? ACTIVATIONS.geluTanh : ACTIVATIONS.gelu);
@@ -186,6 +196,7 @@ export class GELU extends ElementwiseActivation {
  */
 export class Sigmoid extends ElementwiseActivation {
   constructor() {
+    checkArgumentCount("Cannot create Sigmoid", arguments.length, 0);
     super("Sigmoid", ACTIVATIONS.sigmoid);
   }
 }
@@ -202,6 +213,7 @@ export class Sigmoid extends ElementwiseActivation {
  */
 export class Tanh extends ElementwiseActivation {
   constructor() {
+    checkArgumentCount("Cannot create Tanh", arguments.length, 0);
     super("Tanh", ACTIVATIONS.tanh);
   }
 }
@@ -228,10 +240,16 @@ export interface SoftplusOptions {
 export class Softplus extends ElementwiseActivation {
   readonly beta: number;
   readonly threshold: number;
-  constructor({ beta = 1, threshold = 20 }: SoftplusOptions = {}) {
+  constructor(options: SoftplusOptions = {}) {
     const where = "Cannot create Softplus";
-    if (!(beta > 0) || !Number.isFinite(beta)) {
-      throw new RangeError(`${where}: expected beta to be a finite number > 0, got ${beta}`);
+    const { beta = 1, threshold = 20 } = checkCall(where, arguments.length, 1, options, {
+      beta: true,
+      threshold: true,
+    });
+    if (typeof beta !== "number" || !(beta > 0) || !Number.isFinite(beta)) {
+      throw new RangeError(
+        `${where}: expected beta to be a finite number > 0, got ${describeValue(beta)}`,
+      );
     }
     super("Softplus", ACTIVATIONS.softplus, beta, finite(threshold, "threshold", where));
     this.beta = beta;
@@ -280,7 +298,9 @@ abstract class DimActivation extends Module {
   ) {
     super();
     if (!Number.isInteger(dim)) {
-      throw new RangeError(`Cannot create ${name}: expected dim to be an integer, got ${dim}`);
+      throw new RangeError(
+        `Cannot create ${name}: expected dim to be an integer, got ${describeValue(dim)}`,
+      );
     }
     this.#name = name;
     this.dim = dim;
@@ -327,7 +347,10 @@ abstract class DimActivation extends Module {
  * ```
  */
 export class Softmax extends DimActivation {
-  constructor({ dim = -1 }: SoftmaxOptions = {}) {
+  constructor(options: SoftmaxOptions = {}) {
+    const { dim = -1 } = checkCall("Cannot create Softmax", arguments.length, 1, options, {
+      dim: true,
+    });
     super("Softmax", dim, softmaxForward, softmaxBackward);
   }
 }
@@ -344,7 +367,10 @@ export class Softmax extends DimActivation {
  * ```
  */
 export class LogSoftmax extends DimActivation {
-  constructor({ dim = -1 }: SoftmaxOptions = {}) {
+  constructor(options: SoftmaxOptions = {}) {
+    const { dim = -1 } = checkCall("Cannot create LogSoftmax", arguments.length, 1, options, {
+      dim: true,
+    });
     super("LogSoftmax", dim, logSoftmaxForward, logSoftmaxBackward);
   }
 }

@@ -17,6 +17,8 @@ import {
   pad2dForward,
 } from "../tensor/kernels/mod.ts";
 import {
+  boolean,
+  checkCall,
   checkGradOutput,
   geometry,
   inputShapeError,
@@ -26,6 +28,7 @@ import {
   pair,
   pyBool,
   pyInts,
+  rngOption,
 } from "./_common.ts";
 
 /** Options of {@linkcode Conv2d}. */
@@ -108,7 +111,15 @@ export class Conv2d extends Module {
   ) {
     super();
     const where = "Cannot create Conv2d";
-    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, rng } = options;
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true, rng } = checkCall(
+      where,
+      arguments.length,
+      4,
+      options,
+      { stride: true, padding: true, dilation: true, groups: true, bias: true, rng: true },
+    );
+    boolean(bias, "bias", where);
+    rngOption(rng, where);
     this.inChannels = integerAtLeast(inChannels, "inChannels", where, 1);
     this.outChannels = integerAtLeast(outChannels, "outChannels", where, 1);
     this.kernelSize = pair(kernelSize, "kernelSize", where, 1);
@@ -134,6 +145,12 @@ export class Conv2d extends Module {
       const totalW = this.dilation[1] * (this.kernelSize[1] - 1);
       this.padding = [Math.floor(totalH / 2), Math.floor(totalW / 2)];
       this.#extra = [totalH % 2, totalW % 2];
+    } else if (typeof padding === "string") {
+      throw new RangeError(
+        `${where}: expected padding to be an integer, an [h, w] pair, "same" or "valid", got ${
+          JSON.stringify(padding)
+        }`,
+      );
     } else {
       this.padding = pair(padding, "padding", where, 0);
     }
@@ -217,7 +234,9 @@ export class Conv2d extends Module {
   }
 
   // Accumulates dL/dweight and dL/dbias; returns the forward's cache.
-  #parameterGradients(gradOutput: Tensor): { input: Tensor; g: Conv2dGeometry; padded: Float32Array } {
+  #parameterGradients(
+    gradOutput: Tensor,
+  ): { input: Tensor; g: Conv2dGeometry; padded: Float32Array } {
     if (this.#cache === null) throw noForwardError("Conv2d");
     const { input, g, padded, outputShape } = this.#cache;
     checkGradOutput("Conv2d", gradOutput, outputShape);

@@ -5,7 +5,8 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { BufferCache } from "../tensor/buffers.ts";
 import { defaultRng, type Rng } from "../tensor/rng.ts";
 import { dropoutMask, mulForward } from "../tensor/kernels/mod.ts";
-import { checkGradOutput, noForwardError, pyFloat } from "./_common.ts";
+import { checkCall, checkGradOutput, noForwardError, pyFloat, rngOption } from "./_common.ts";
+import { describeValue } from "../tensor/options.ts";
 
 /** Options of {@linkcode Dropout}. */
 export interface DropoutOptions {
@@ -42,15 +43,17 @@ export class Dropout extends Module {
   #cache: { mask: Float32Array | null; shape: readonly number[] } | null = null;
   readonly #buffers = new BufferCache();
 
-  constructor({ p = 0.5, rng }: DropoutOptions = {}) {
+  constructor(options: DropoutOptions = {}) {
     super();
+    const where = "Cannot create Dropout";
+    const { p = 0.5, rng } = checkCall(where, arguments.length, 1, options, { p: true, rng: true });
     if (typeof p !== "number" || !(p >= 0 && p < 1)) {
       throw new RangeError(
-        `Cannot create Dropout: expected p (the drop probability) in [0, 1), got ${p}`,
+        `${where}: expected p (the drop probability) in [0, 1), got ${describeValue(p)}`,
       );
     }
     this.p = p;
-    this.#rng = rng;
+    this.#rng = rngOption(rng, where);
   }
 
   /** Masks and rescales in training; returns `input` itself in eval or with p = 0. */

@@ -3,7 +3,8 @@
 import { Module } from "./module.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { normalizeDim, sizeOf } from "../tensor/shape.ts";
-import { checkGradOutput, noForwardError } from "./_common.ts";
+import { checkCall, checkGradOutput, noForwardError } from "./_common.ts";
+import { describeValue } from "../tensor/options.ts";
 
 /** Options of {@linkcode Flatten}. */
 export interface FlattenOptions {
@@ -33,11 +34,18 @@ export class Flatten extends Module {
   readonly endDim: number;
   #cache: { inputShape: readonly number[]; outputShape: readonly number[] } | null = null;
 
-  constructor({ startDim = 1, endDim = -1 }: FlattenOptions = {}) {
+  constructor(options: FlattenOptions = {}) {
     super();
+    const where = "Cannot create Flatten";
+    const { startDim = 1, endDim = -1 } = checkCall(where, arguments.length, 1, options, {
+      startDim: true,
+      endDim: true,
+    });
     for (const [name, v] of [["startDim", startDim], ["endDim", endDim]] as const) {
       if (!Number.isInteger(v)) {
-        throw new RangeError(`Cannot create Flatten: expected ${name} to be an integer, got ${v}`);
+        throw new RangeError(
+          `${where}: expected ${name} to be an integer, got ${describeValue(v)}`,
+        );
       }
     }
     this.startDim = startDim;

@@ -2,6 +2,7 @@
 
 import { Module } from "./module.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { checkArgumentCount } from "../tensor/options.ts";
 
 /**
  * y = x (torch.nn.Identity): `forward` returns the input itself and `backward`
@@ -16,6 +17,12 @@ import type { Tensor } from "../tensor/tensor.ts";
  * ```
  */
 export class Identity extends Module {
+  /** Takes no arguments (PyTorch's Identity ignores any it is given; a typo here is an error instead). */
+  constructor() {
+    super();
+    checkArgumentCount("Cannot create Identity", arguments.length, 0);
+  }
+
   /** Returns `input`. */
   forward(input: Tensor): Tensor {
     return input;

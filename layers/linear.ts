@@ -8,11 +8,14 @@ import type { Rng } from "../tensor/rng.ts";
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from "../tensor/init.ts";
 import { biasAddBackward, biasAddForward, gemm } from "../tensor/kernels/mod.ts";
 import {
+  boolean,
+  checkCall,
   checkGradOutput,
   inputShapeError,
   integerAtLeast,
   noForwardError,
   pyBool,
+  rngOption,
 } from "./_common.ts";
 
 /** Options of {@linkcode Linear}. */
@@ -62,9 +65,15 @@ export class Linear extends Module {
    * @param inFeatures size of each input row (≥ 1)
    * @param outFeatures size of each output row (≥ 1)
    */
-  constructor(inFeatures: number, outFeatures: number, { bias = true, rng }: LinearOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
     const where = "Cannot create Linear";
+    const { bias = true, rng } = checkCall(where, arguments.length, 3, options, {
+      bias: true,
+      rng: true,
+    });
+    boolean(bias, "bias", where);
+    rngOption(rng, where);
     this.inFeatures = integerAtLeast(inFeatures, "inFeatures", where, 1);
     this.outFeatures = integerAtLeast(outFeatures, "outFeatures", where, 1);
     this.weight = new Parameter(Tensor.zeros([outFeatures, inFeatures]));

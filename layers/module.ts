@@ -3,6 +3,7 @@
 import type { Parameter } from "../tensor/parameter.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
+import { checkArgumentCount, checkOptions, describeValue } from "../tensor/options.ts";
 
 /** Options of `Module.loadStateDict`. */
 export interface LoadStateDictOptions {
@@ -64,7 +65,9 @@ export abstract class Module {
   namedParameters(prefix = ""): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     for (const [name, p] of this.ownParameters()) out.push([prefix + name, p]);
-    for (const [name, child] of this.children()) out.push(...child.namedParameters(`${prefix}${name}.`));
+    for (const [name, child] of this.children()) {
+      out.push(...child.namedParameters(`${prefix}${name}.`));
+    }
     return out;
   }
 
@@ -77,7 +80,9 @@ export abstract class Module {
   namedBuffers(prefix = ""): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [name, b] of this.ownBuffers()) out.push([prefix + name, b]);
-    for (const [name, child] of this.children()) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    for (const [name, child] of this.children()) {
+      out.push(...child.namedBuffers(`${prefix}${name}.`));
+    }
     return out;
   }
 
@@ -89,7 +94,9 @@ export abstract class Module {
     const out: Record<string, Tensor> = {};
     for (const [name, p] of this.ownParameters()) out[prefix + name] = p.data;
     for (const [name, b] of this.ownBuffers()) out[prefix + name] = b;
-    for (const [name, child] of this.children()) Object.assign(out, child.stateDict(`${prefix}${name}.`));
+    for (const [name, child] of this.children()) {
+      Object.assign(out, child.stateDict(`${prefix}${name}.`));
+    }
     return out;
   }
 
@@ -98,16 +105,35 @@ export abstract class Module {
    * so shared-memory bindings survive). A shape mismatch is always an error naming
    * the key and both shapes; with `strict` a missing or unexpected key is too.
    */
-  loadStateDict(state: Record<string, Tensor>, { strict = true }: LoadStateDictOptions = {}): void {
-    const own = this.stateDict();
+  loadStateDict(state: Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
     const where = `Cannot load state dict into ${this.constructor.name}`;
+    checkArgumentCount(where, arguments.length, 2);
+    checkOptions(where, options, ["strict"] satisfies (keyof LoadStateDictOptions)[]);
+    const { strict = true } = options;
+    if (typeof strict !== "boolean") {
+      throw new TypeError(
+        `${where}: expected strict to be true or false, got ${describeValue(strict)}`,
+      );
+    }
+    if (state === null || typeof state !== "object" || Array.isArray(state)) {
+      throw new TypeError(
+        `${where}: expected a state dict (an object of Tensors by key), got ${
+          describeValue(state)
+        }`,
+      );
+    }
+    const own = this.stateDict();
     if (strict) {
       const missing = Object.keys(own).filter((k) => !(k in state));
       const unexpected = Object.keys(state).filter((k) => !(k in own));
       if (missing.length > 0 || unexpected.length > 0) {
         const parts = [];
-        if (missing.length > 0) parts.push(`missing key(s) ${missing.map((k) => `"${k}"`).join(", ")}`);
-        if (unexpected.length > 0) parts.push(`unexpected key(s) ${unexpected.map((k) => `"${k}"`).join(", ")}`);
+        if (missing.length > 0) {
+          parts.push(`missing key(s) ${missing.map((k) => `"${k}"`).join(", ")}`);
+        }
+        if (unexpected.length > 0) {
+          parts.push(`unexpected key(s) ${unexpected.map((k) => `"${k}"`).join(", ")}`);
+        }
         throw new TypeError(`${where}: ${parts.join("; ")}`);
       }
     }
@@ -117,7 +143,9 @@ export abstract class Module {
       if (!(source instanceof Tensor)) throw new TypeError(`${where}: "${key}" is not a Tensor`);
       if (!sameShape(source.shape, target.shape)) {
         throw new TypeError(
-          `${where}: "${key}" has shape ${formatShape(source.shape)} in the state dict but ${formatShape(target.shape)} in the model`,
+          `${where}: "${key}" has shape ${formatShape(source.shape)} in the state dict but ${
+            formatShape(target.shape)
+          } in the model`,
         );
       }
     }
@@ -129,6 +157,14 @@ export abstract class Module {
 
   /** Sets training mode on this module and every descendant; returns this. */
   train(mode = true): this {
+    if (typeof mode !== "boolean") {
+      // train("eval") or train(0) would otherwise set a truthy or falsy non-boolean mode.
+      throw new TypeError(
+        `Cannot set ${this.constructor.name}.train(mode): expected mode to be true or false, got ${
+          describeValue(mode)
+        }`,
+      );
+    }
     this.training = mode;
     for (const [, child] of this.children()) child.train(mode);
     return this;

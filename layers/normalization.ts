@@ -15,6 +15,8 @@ import {
   layerNormForward,
 } from "../tensor/kernels/mod.ts";
 import {
+  boolean,
+  checkCall,
   checkGradOutput,
   inputShapeError,
   integerAtLeast,
@@ -24,6 +26,7 @@ import {
   pyFloat,
   pyInts,
 } from "./_common.ts";
+import { describeValue } from "../tensor/options.ts";
 
 /** Options of {@linkcode BatchNorm1d} and {@linkcode BatchNorm2d}. */
 export interface BatchNormOptions {
@@ -72,22 +75,33 @@ abstract class BatchNorm extends Module {
   #cache: Cache | null = null;
   readonly #buffers = new BufferCache();
 
+  /** `argumentCount` is the subclass constructor's `arguments.length` (at most 2). */
   protected constructor(
     name: string,
     numFeatures: number,
-    { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true }: BatchNormOptions,
+    options: BatchNormOptions | undefined,
+    argumentCount: number,
   ) {
     super();
     this.#name = name;
     const where = `Cannot create ${name}`;
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = checkCall(
+      where,
+      argumentCount,
+      2,
+      options,
+      { eps: true, momentum: true, affine: true, trackRunningStats: true },
+    );
     this.numFeatures = integerAtLeast(numFeatures, "numFeatures", where, 1);
     this.eps = nonNegative(eps, "eps", where);
-    if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
-      throw new RangeError(`${where}: expected momentum to be in [0, 1] or null, got ${momentum}`);
+    if (momentum !== null && (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1))) {
+      throw new RangeError(
+        `${where}: expected momentum to be in [0, 1] or null, got ${describeValue(momentum)}`,
+      );
     }
     this.momentum = momentum;
-    this.affine = affine;
-    this.trackRunningStats = trackRunningStats;
+    this.affine = boolean(affine, "affine", where);
+    this.trackRunningStats = boolean(trackRunningStats, "trackRunningStats", where);
     this.weight = affine ? new Parameter(Tensor.ones([numFeatures])) : null;
     this.bias = affine ? new Parameter(Tensor.zeros([numFeatures])) : null;
     this.runningMean = trackRunningStats ? Tensor.zeros([numFeatures]) : null;
@@ -221,7 +235,7 @@ abstract class BatchNorm extends Module {
 export class BatchNorm1d extends BatchNorm {
   /** @param numFeatures channels C (≥ 1) */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
-    super("BatchNorm1d", numFeatures, options);
+    super("BatchNorm1d", numFeatures, options, arguments.length);
   }
   protected expected(): string {
     return `[N, ${this.numFeatures}] or [N, ${this.numFeatures}, L]`;
@@ -246,7 +260,7 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   /** @param numFeatures channels C (≥ 1) */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
-    super("BatchNorm2d", numFeatures, options);
+    super("BatchNorm2d", numFeatures, options, arguments.length);
   }
   protected expected(): string {
     return `[N, ${this.numFeatures}, H, W]`;
@@ -295,12 +309,23 @@ export class LayerNorm extends Module {
   readonly #buffers = new BufferCache();
 
   /** @param normalizedShape the trailing dimensions to normalize over: an int or a list of ints (each ≥ 1) */
-  constructor(
-    normalizedShape: number | readonly number[],
-    { eps = 1e-5, elementwiseAffine = true, bias = true }: LayerNormOptions = {},
-  ) {
+  constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
     const where = "Cannot create LayerNorm";
+    const { eps = 1e-5, elementwiseAffine = true, bias = true } = checkCall(
+      where,
+      arguments.length,
+      2,
+      options,
+      { eps: true, elementwiseAffine: true, bias: true },
+    );
+    if (typeof normalizedShape !== "number" && !Array.isArray(normalizedShape)) {
+      throw new TypeError(
+        `${where}: expected normalizedShape to be an integer or a list of integers, got ${
+          describeValue(normalizedShape)
+        }`,
+      );
+    }
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0) {
       throw new RangeError(`${where}: expected normalizedShape to have at least one dimension`);
@@ -308,7 +333,8 @@ export class LayerNorm extends Module {
     for (const d of shape) integerAtLeast(d, "normalizedShape", where, 1);
     this.normalizedShape = Object.freeze(shape);
     this.eps = nonNegative(eps, "eps", where);
-    this.elementwiseAffine = elementwiseAffine;
+    this.elementwiseAffine = boolean(elementwiseAffine, "elementwiseAffine", where);
+    boolean(bias, "bias", where);
     this.weight = elementwiseAffine ? new Parameter(Tensor.ones(shape)) : null;
     this.bias = elementwiseAffine && bias ? new Parameter(Tensor.zeros(shape)) : null;
   }

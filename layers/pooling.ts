@@ -14,6 +14,8 @@ import {
   pool2dGeometry,
 } from "../tensor/kernels/mod.ts";
 import {
+  boolean,
+  checkCall,
   checkGradOutput,
   geometry,
   inputShapeError,
@@ -24,11 +26,12 @@ import {
   pyBool,
   pyInts,
 } from "./_common.ts";
+import { checkArgumentCount } from "../tensor/options.ts";
 
 /** Options of {@linkcode MaxPool2d}. */
 export interface MaxPool2dOptions {
-  /** Window step, int or [h, w]. @default kernelSize */
-  stride?: IntPair;
+  /** Window step, int or [h, w]; null means kernelSize too (PyTorch's None). @default kernelSize */
+  stride?: IntPair | null;
   /** Implicit −∞ padding on each side, int or [h, w], at most half the kernel. @default 0 */
   padding?: IntPair;
   /** Spacing between window taps, int or [h, w]. @default 1 */
@@ -39,8 +42,8 @@ export interface MaxPool2dOptions {
 
 /** Options of {@linkcode AvgPool2d}. */
 export interface AvgPool2dOptions {
-  /** Window step, int or [h, w]. @default kernelSize */
-  stride?: IntPair;
+  /** Window step, int or [h, w]; null means kernelSize too (PyTorch's None). @default kernelSize */
+  stride?: IntPair | null;
   /** Implicit zero padding on each side, int or [h, w], at most half the kernel. @default 0 */
   padding?: IntPair;
   /** Round the output size up. @default false */
@@ -70,7 +73,7 @@ abstract class Pool2d extends Module {
   constructor(
     layer: string,
     kernelSize: IntPair,
-    stride: IntPair | undefined,
+    stride: IntPair | null | undefined,
     padding: IntPair,
     dilation: IntPair,
     ceilMode: boolean,
@@ -78,10 +81,11 @@ abstract class Pool2d extends Module {
     super();
     const where = `Cannot create ${layer}`;
     this.kernelSize = pair(kernelSize, "kernelSize", where, 1);
+    // null is PyTorch's stride=None: the kernel size.
     this.stride = pair(stride ?? kernelSize, "stride", where, 1);
     this.padding = pair(padding, "padding", where, 0);
     this.dilation = pair(dilation, "dilation", where, 1);
-    this.ceilMode = ceilMode;
+    this.ceilMode = boolean(ceilMode, "ceilMode", where);
     if (2 * this.padding[0] > this.kernelSize[0] || 2 * this.padding[1] > this.kernelSize[1]) {
       throw new RangeError(
         `${where}: padding ${pyInts(this.padding)} must be at most half of kernelSize ${
@@ -138,10 +142,14 @@ export class MaxPool2d extends Pool2d {
   readonly #args: { kernelSize: IntPair; stride: IntPair; padding: IntPair; dilation: IntPair };
 
   /** @param kernelSize window size, int or [kh, kw] */
-  constructor(
-    kernelSize: IntPair,
-    { stride, padding = 0, dilation = 1, ceilMode = false }: MaxPool2dOptions = {},
-  ) {
+  constructor(kernelSize: IntPair, options: MaxPool2dOptions = {}) {
+    const { stride, padding = 0, dilation = 1, ceilMode = false } = checkCall(
+      "Cannot create MaxPool2d",
+      arguments.length,
+      2,
+      options,
+      { stride: true, padding: true, dilation: true, ceilMode: true },
+    );
     super("MaxPool2d", kernelSize, stride, padding, dilation, ceilMode);
     this.#args = { kernelSize, stride: stride ?? kernelSize, padding, dilation };
   }
@@ -201,13 +209,23 @@ export class AvgPool2d extends Pool2d {
   readonly #args: { kernelSize: IntPair; stride: IntPair; padding: IntPair };
 
   /** @param kernelSize window size, int or [kh, kw] */
-  constructor(
-    kernelSize: IntPair,
-    { stride, padding = 0, ceilMode = false, countIncludePad = true, divisorOverride = null }:
-      AvgPool2dOptions = {},
-  ) {
+  constructor(kernelSize: IntPair, options: AvgPool2dOptions = {}) {
+    const where = "Cannot create AvgPool2d";
+    const {
+      stride,
+      padding = 0,
+      ceilMode = false,
+      countIncludePad = true,
+      divisorOverride = null,
+    } = checkCall(where, arguments.length, 2, options, {
+      stride: true,
+      padding: true,
+      ceilMode: true,
+      countIncludePad: true,
+      divisorOverride: true,
+    });
     super("AvgPool2d", kernelSize, stride, padding, 1, ceilMode);
-    this.countIncludePad = countIncludePad;
+    this.countIncludePad = boolean(countIncludePad, "countIncludePad", where);
     this.divisorOverride = divisorOverride === null
       ? null
       : integerAtLeast(divisorOverride, "divisorOverride", "Cannot create AvgPool2d", 1);
@@ -272,6 +290,7 @@ export class AdaptiveAvgPool2d extends Module {
   constructor(outputSize: number | readonly [number | null, number | null]) {
     super();
     const where = "Cannot create AdaptiveAvgPool2d";
+    checkArgumentCount(where, arguments.length, 1);
     const p = typeof outputSize === "number" ? [outputSize, outputSize] : outputSize;
     if (!Array.isArray(p) || p.length !== 2) {
       throw new TypeError(

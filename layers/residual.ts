@@ -6,6 +6,7 @@ import { BufferCache } from "../tensor/buffers.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
 import { addForward } from "../tensor/kernels/mod.ts";
 import { checkGradOutput, formatChildren, noForwardError } from "./_common.ts";
+import { checkArgumentCount, describeValue } from "../tensor/options.ts";
 
 /**
  * y = x + fn(x), the skip connection of residual networks (not a torch.nn class; in
@@ -34,7 +35,15 @@ export class Residual extends Module {
   /** @param fn a module whose output has its input's shape */
   constructor(fn: Module) {
     super();
-    if (!(fn instanceof Module)) throw new TypeError(`Cannot create Residual: fn is not a Module`);
+    const where = "Cannot create Residual";
+    checkArgumentCount(where, arguments.length, 1);
+    if (!(fn instanceof Module)) {
+      throw new TypeError(
+        `${where}: expected fn to be a Module (wrap several in a Sequential), got ${
+          describeValue(fn)
+        }`,
+      );
+    }
     this.fn = fn;
   }
 

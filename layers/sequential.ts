@@ -3,6 +3,7 @@
 import { Module } from "./module.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { formatChildren } from "./_common.ts";
+import { checkArgumentCount, describeValue } from "../tensor/options.ts";
 
 /**
  * Applies its modules in order (torch.nn.Sequential): y = m_{k−1}(… m_1(m_0(x))).
@@ -29,7 +30,7 @@ export class Sequential extends Module {
   /** @param modules the chain, first applied first */
   constructor(...modules: Module[]) {
     super();
-    modules.forEach((m, i) => checkModule(m, `module ${i}`));
+    modules.forEach((m, i) => checkModule(m, `module ${i}`, "Cannot create Sequential"));
     this.#modules = [...modules];
   }
 
@@ -51,7 +52,9 @@ export class Sequential extends Module {
 
   /** Adds `module` at the end (named by its position) and returns this. */
   append(module: Module): this {
-    checkModule(module, "the appended module");
+    const where = "Cannot append to Sequential";
+    checkArgumentCount(where, arguments.length, 1);
+    checkModule(module, "the appended module", where);
     this.#modules.push(module);
     return this;
   }
@@ -98,10 +101,11 @@ export class Sequential extends Module {
   }
 }
 
-function checkModule(m: unknown, what: string): void {
+// Every argument must be a Module: an options object or an array (PyTorch takes an
+// OrderedDict or *modules) would otherwise fail much later, inside forward.
+function checkModule(m: unknown, what: string, where: string): void {
   if (!(m instanceof Module)) {
-    throw new TypeError(
-      `Cannot build Sequential: ${what} is not a Module (got ${m === null ? "null" : typeof m})`,
-    );
+    const hint = Array.isArray(m) ? "; spread an array: new Sequential(...modules)" : "";
+    throw new TypeError(`${where}: ${what} is not a Module, got ${describeValue(m)}${hint}`);
   }
 }

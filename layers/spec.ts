@@ -30,6 +30,7 @@ import {
 import { Identity } from "./identity.ts";
 import { Residual } from "./residual.ts";
 import { Sequential } from "./sequential.ts";
+import { checkArgumentCount, nearestName } from "../tensor/options.ts";
 
 // ---- field schemas, each with the message that ends up after the path -------------------
 
@@ -66,10 +67,20 @@ const dropProbability = finite.refine((v) => v >= 0 && v < 1, {
   error: message("expected number in [0, 1)"),
 });
 
+/** Each layer type's option names, for the "did you mean" of an unknown key. */
+const OPTION_NAMES = new Map<string, string[]>();
+
 /** One layer entry: `{ type: <literal>, ...options }`, no other keys allowed. */
 function layer<T extends string, S extends z.ZodRawShape>(type: T, options: S) {
+  OPTION_NAMES.set(type, Object.keys(options));
   return z.strictObject({ type: z.literal(type), ...options });
 }
+
+// The recursion of residual and sequential goes through this one lazy array, so the
+// entries below are built (and OPTION_NAMES filled) when the module loads.
+const nestedLayers = z.array(z.lazy(() => LayerSpecSchema), {
+  error: message("expected array of layers"),
+});
 
 const batchNormOptions = {
   numFeatures: posInt,
@@ -86,61 +97,55 @@ const poolOptions = {
 };
 
 /** The schema of one layer entry (recursive through `residual` and `sequential`). */
-export const LayerSpecSchema: z.ZodType<LayerSpec> = z.lazy(() =>
-  z.discriminatedUnion("type", [
-    layer("linear", { inFeatures: posInt, outFeatures: posInt, bias: bool.optional() }),
-    layer("conv2d", {
-      inChannels: posInt,
-      outChannels: posInt,
-      kernelSize: posPair,
-      stride: posPair.optional(),
-      padding: z.union([nonNegInt, z.tuple([nonNegInt, nonNegInt]), z.enum(["same", "valid"])], {
-        error: message('expected non-negative integer, [h, w], "same" or "valid"'),
-      }).optional(),
-      dilation: posPair.optional(),
-      groups: posInt.optional(),
-      bias: bool.optional(),
+export const LayerSpecSchema: z.ZodType<LayerSpec> = z.discriminatedUnion("type", [
+  layer("linear", { inFeatures: posInt, outFeatures: posInt, bias: bool.optional() }),
+  layer("conv2d", {
+    inChannels: posInt,
+    outChannels: posInt,
+    kernelSize: posPair,
+    stride: posPair.optional(),
+    padding: z.union([nonNegInt, z.tuple([nonNegInt, nonNegInt]), z.enum(["same", "valid"])], {
+      error: message('expected non-negative integer, [h, w], "same" or "valid"'),
+    }).optional(),
+    dilation: posPair.optional(),
+    groups: posInt.optional(),
+    bias: bool.optional(),
+  }),
+  layer("maxpool2d", { ...poolOptions, dilation: posPair.optional() }),
+  layer("avgpool2d", {
+    ...poolOptions,
+    countIncludePad: bool.optional(),
+    divisorOverride: posInt.nullable().optional(),
+  }),
+  layer("adaptiveavgpool2d", { outputSize: posPair }),
+  layer("flatten", { startDim: int.optional(), endDim: int.optional() }),
+  layer("batchnorm1d", batchNormOptions),
+  layer("batchnorm2d", batchNormOptions),
+  layer("layernorm", {
+    normalizedShape: z.union([posInt, z.array(posInt).min(1)], {
+      error: message("expected positive integer or non-empty array of them"),
     }),
-    layer("maxpool2d", { ...poolOptions, dilation: posPair.optional() }),
-    layer("avgpool2d", {
-      ...poolOptions,
-      countIncludePad: bool.optional(),
-      divisorOverride: posInt.nullable().optional(),
-    }),
-    layer("adaptiveavgpool2d", { outputSize: posPair }),
-    layer("flatten", { startDim: int.optional(), endDim: int.optional() }),
-    layer("batchnorm1d", batchNormOptions),
-    layer("batchnorm2d", batchNormOptions),
-    layer("layernorm", {
-      normalizedShape: z.union([posInt, z.array(posInt).min(1)], {
-        error: message("expected positive integer or non-empty array of them"),
-      }),
-      eps: positive.optional(),
-      elementwiseAffine: bool.optional(),
-      bias: bool.optional(),
-    }),
-    layer("dropout", { p: dropProbability.optional() }),
-    layer("relu", {}),
-    layer("leakyrelu", { negativeSlope: finite.optional() }),
-    layer("elu", { alpha: finite.optional() }),
-    layer("gelu", {
-      approximate: z.enum(["none", "tanh"], { error: message('expected "none" or "tanh"') })
-        .optional(),
-    }),
-    layer("sigmoid", {}),
-    layer("tanh", {}),
-    layer("softplus", { beta: positive.optional(), threshold: nonNeg.optional() }),
-    layer("softmax", { dim: int.optional() }),
-    layer("logsoftmax", { dim: int.optional() }),
-    layer("identity", {}),
-    layer("residual", {
-      layers: z.array(LayerSpecSchema, { error: message("expected array of layers") }),
-    }),
-    layer("sequential", {
-      layers: z.array(LayerSpecSchema, { error: message("expected array of layers") }),
-    }),
-  ])
-) as unknown as z.ZodType<LayerSpec>;
+    eps: positive.optional(),
+    elementwiseAffine: bool.optional(),
+    bias: bool.optional(),
+  }),
+  layer("dropout", { p: dropProbability.optional() }),
+  layer("relu", {}),
+  layer("leakyrelu", { negativeSlope: finite.optional() }),
+  layer("elu", { alpha: finite.optional() }),
+  layer("gelu", {
+    approximate: z.enum(["none", "tanh"], { error: message('expected "none" or "tanh"') })
+      .optional(),
+  }),
+  layer("sigmoid", {}),
+  layer("tanh", {}),
+  layer("softplus", { beta: positive.optional(), threshold: nonNeg.optional() }),
+  layer("softmax", { dim: int.optional() }),
+  layer("logsoftmax", { dim: int.optional() }),
+  layer("identity", {}),
+  layer("residual", { layers: nestedLayers }),
+  layer("sequential", { layers: nestedLayers }),
+]) as unknown as z.ZodType<LayerSpec>;
 
 /** The schema of a whole model spec: `{ layers: [...] }`. */
 export const ModelSpecSchema = z.strictObject({
@@ -206,6 +211,7 @@ export const LAYER_TYPES = Object.keys(BUILDERS) as LayerType[];
  * `Invalid model spec: layers[3].kernelSize: expected positive integer, got 0`.
  */
 export function parseModelSpec(json: unknown): ModelSpec {
+  checkArgumentCount("Cannot parse model spec", arguments.length, 1);
   let input = json;
   if (typeof json === "string") {
     try {
@@ -218,7 +224,10 @@ export function parseModelSpec(json: unknown): ModelSpec {
   }
   const result = ModelSpecSchema.safeParse(input);
   if (!result.success) {
-    const issues = result.error.issues;
+    // An unknown key first: `kernel_size` explains the "kernelSize: required" that comes with it.
+    const issues = [...result.error.issues].sort((a, b) =>
+      Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys")
+    );
     const extra = issues.length > 1
       ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})`
       : "";
@@ -242,6 +251,8 @@ export function parseModelSpec(json: unknown): ModelSpec {
  * ```
  */
 export function buildModel(spec: ModelSpec | unknown): Sequential {
+  // buildModel(spec, { rng }) would otherwise drop the rng silently: seed with manualSeed.
+  checkArgumentCount("Cannot build model", arguments.length, 1);
   const { layers } = parseModelSpec(spec);
   return new Sequential(...nested(layers, "layers"));
 }
@@ -277,18 +288,25 @@ function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const at = formatPath(issue.path);
   if (issue.code === "invalid_union" && "discriminator" in issue) {
     const got = valueAt(input, issue.path);
+    const near = typeof got === "string" ? nearestName(got, LAYER_TYPES) : null;
     const what = got === undefined
       ? "missing layer type"
-      : `unknown layer type ${JSON.stringify(got)}`;
+      : `unknown layer type ${JSON.stringify(got)}${
+        near === null ? "" : ` (did you mean "${near}"?)`
+      }`;
     return `${at}: ${what}; expected one of ${LAYER_TYPES.join(", ")}`;
   }
   if (issue.code === "unrecognized_keys") {
     const owner = valueAt(input, issue.path) as { type?: unknown } | undefined;
-    const type = owner && typeof owner === "object" && "type" in owner
-      ? ` for ${JSON.stringify(owner.type)}`
-      : "";
+    const type = owner && typeof owner === "object" && "type" in owner ? owner.type : undefined;
+    // The top level has only "layers"; an entry has its type's options (and "type").
+    const known = issue.path.length === 0 ? ["layers"] : OPTION_NAMES.get(String(type)) ?? [];
     const key = issue.keys[0];
-    return `${formatPath([...issue.path, key])}: unknown option${type}`;
+    const near = nearestName(key, issue.path.length === 0 ? known : ["type", ...known]);
+    const hint = near === null ? "" : `did you mean "${near}"? `;
+    const list = known.length === 0 ? "it takes none" : `known options: ${known.join(", ")}`;
+    const owned = type === undefined ? "" : ` for ${JSON.stringify(type)}`;
+    return `${formatPath([...issue.path, key])}: unknown option${owned} (${hint}${list})`;
   }
   return `${at}: ${issue.message}`;
 }

@@ -2,6 +2,7 @@
 
 import { Tensor } from "../tensor/tensor.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 /**
  * PyTorch's `reduction`: `"mean"` (default) averages the per-element losses (for
@@ -11,6 +12,23 @@ import { formatShape, sameShape } from "../tensor/shape.ts";
 export type Reduction = "none" | "mean" | "sum";
 
 const REDUCTIONS: readonly Reduction[] = ["none", "mean", "sum"];
+
+/**
+ * Checks a loss constructor's call (scripts run by `deno run`/`bun` are not type-checked):
+ * one optional options object whose keys are all in `known`, which lists every key of
+ * the options interface as `{ reduction: true }` so the compiler keeps it complete.
+ * Returns the options (`{}` when absent).
+ */
+export function checkLossCall<T extends object>(
+  where: string,
+  count: number,
+  options: T | undefined,
+  known: NoInfer<{ [K in keyof Required<T>]: true }>,
+): T {
+  checkArgumentCount(where, count, 1);
+  checkOptions(where, options, Object.keys(known));
+  return options ?? ({} as T);
+}
 
 /** Returns `value` as a Reduction or throws a RangeError naming the allowed values. */
 export function checkReduction(value: unknown, where: string): Reduction {
@@ -37,14 +55,24 @@ export function toWeightTensor(
   where: string,
 ): Tensor | null {
   if (value === undefined || value === null) return null;
-  if (value instanceof Tensor) return value;
-  if (value instanceof Float32Array) return new Tensor(value, [value.length]);
-  if (Array.isArray(value) && value.every((v) => typeof v === "number")) {
-    return new Tensor(Float32Array.from(value), [value.length]);
+  let tensor: Tensor;
+  if (value instanceof Tensor) tensor = value;
+  else if (value instanceof Float32Array) tensor = new Tensor(value, [value.length]);
+  else if (Array.isArray(value) && value.every((v) => typeof v === "number")) {
+    tensor = new Tensor(Float32Array.from(value), [value.length]);
+  } else {
+    throw new TypeError(
+      `${where}: expected ${what} to be a Tensor, Float32Array or number[], got ${describe(value)}`,
+    );
   }
-  throw new TypeError(
-    `${where}: expected ${what} to be a Tensor, Float32Array or number[], got ${describe(value)}`,
-  );
+  // A NaN or infinite weight would make every loss it touches non-finite, silently.
+  const bad = tensor.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new RangeError(
+      `${where}: expected finite ${what} values, got ${tensor.data[bad]} at index ${bad}`,
+    );
+  }
+  return tensor;
 }
 
 /**

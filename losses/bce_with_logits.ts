@@ -10,6 +10,7 @@ import {
 } from "../tensor/kernels/pointwise_loss.ts";
 import {
   backwardBeforeForward,
+  checkLossCall,
   checkReduction,
   checkTensor,
   type Reduction,
@@ -75,9 +76,19 @@ export class BCEWithLogitsLoss {
 
   constructor(options: BCEWithLogitsLossOptions = {}) {
     const where = "Cannot create BCEWithLogitsLoss";
-    this.weight = toWeightTensor(options.weight, "weight", where);
-    this.posWeight = toWeightTensor(options.posWeight, "posWeight", where);
-    this.reduction = checkReduction(options.reduction ?? "mean", where);
+    const { weight, reduction = "mean", posWeight } = checkLossCall(
+      where,
+      arguments.length,
+      options,
+      {
+        weight: true,
+        reduction: true,
+        posWeight: true,
+      },
+    );
+    this.weight = toWeightTensor(weight, "weight", where);
+    this.posWeight = toWeightTensor(posWeight, "posWeight", where);
+    this.reduction = checkReduction(reduction, where);
   }
 
   /** The reduced loss; `input` and `target` must have the same shape (TypeError otherwise). */

@@ -13,6 +13,7 @@ import {
 } from "../tensor/kernels/loss.ts";
 import {
   backwardBeforeForward,
+  checkLossCall,
   checkReduction,
   checkTensor,
   type Reduction,
@@ -98,13 +99,24 @@ export class CrossEntropyLoss {
 
   constructor(options: CrossEntropyLossOptions = {}) {
     const where = "Cannot create CrossEntropyLoss";
-    this.weight = toWeightTensor(options.weight, "weight", where);
+    const { weight, ignoreIndex = -100, reduction = "mean", labelSmoothing = 0 } = checkLossCall(
+      where,
+      arguments.length,
+      options,
+      {
+        weight: true,
+        ignoreIndex: true,
+        reduction: true,
+        labelSmoothing: true,
+      },
+    );
+    this.weight = toWeightTensor(weight, "weight", where);
     if (this.weight !== null && this.weight.ndim !== 1) {
       throw new TypeError(`${where}: expected weight [C], got ${formatShape(this.weight.shape)}`);
     }
-    this.ignoreIndex = checkIgnoreIndex(options.ignoreIndex ?? -100, where);
-    this.reduction = checkReduction(options.reduction ?? "mean", where);
-    const eps = options.labelSmoothing ?? 0;
+    this.ignoreIndex = checkIgnoreIndex(ignoreIndex, where);
+    this.reduction = checkReduction(reduction, where);
+    const eps = labelSmoothing;
     if (typeof eps !== "number" || !(eps >= 0 && eps <= 1)) {
       throw new RangeError(`${where}: labelSmoothing must be between 0.0 and 1.0, got ${eps}`);
     }

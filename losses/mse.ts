@@ -6,6 +6,7 @@ import { formatShape, sameShape } from "../tensor/shape.ts";
 import { mseBackward, mseForward } from "../tensor/kernels/pointwise_loss.ts";
 import {
   backwardBeforeForward,
+  checkLossCall,
   checkReduction,
   checkTensor,
   type Reduction,
@@ -50,7 +51,11 @@ export class MSELoss {
   #cache: { input: Tensor; target: Tensor } | null = null;
 
   constructor(options: MSELossOptions = {}) {
-    this.reduction = checkReduction(options.reduction ?? "mean", "Cannot create MSELoss");
+    const where = "Cannot create MSELoss";
+    const { reduction = "mean" } = checkLossCall(where, arguments.length, options, {
+      reduction: true,
+    });
+    this.reduction = checkReduction(reduction, where);
   }
 
   /** The reduced loss; `input` and `target` must have the same shape (TypeError otherwise). */

@@ -11,6 +11,7 @@ import {
 } from "../tensor/kernels/loss.ts";
 import {
   backwardBeforeForward,
+  checkLossCall,
   checkReduction,
   checkTensor,
   type Reduction,
@@ -78,12 +79,22 @@ export class NLLLoss {
 
   constructor(options: NLLLossOptions = {}) {
     const where = "Cannot create NLLLoss";
-    this.weight = toWeightTensor(options.weight, "weight", where);
+    const { weight, ignoreIndex = -100, reduction = "mean" } = checkLossCall(
+      where,
+      arguments.length,
+      options,
+      {
+        weight: true,
+        ignoreIndex: true,
+        reduction: true,
+      },
+    );
+    this.weight = toWeightTensor(weight, "weight", where);
     if (this.weight !== null && this.weight.ndim !== 1) {
       throw new TypeError(`${where}: expected weight [C], got ${formatShape(this.weight.shape)}`);
     }
-    this.ignoreIndex = checkIgnoreIndex(options.ignoreIndex ?? -100, where);
-    this.reduction = checkReduction(options.reduction ?? "mean", where);
+    this.ignoreIndex = checkIgnoreIndex(ignoreIndex, where);
+    this.reduction = checkReduction(reduction, where);
   }
 
   /**

@@ -211,7 +211,15 @@ const INVALID: { name: string; spec: unknown; message: string }[] = [
   {
     name: "an unknown layer type",
     spec: { layers: [{ type: "conv3d" }] },
-    message: `layers[0].type: unknown layer type "conv3d"; expected one of ${
+    message:
+      `layers[0].type: unknown layer type "conv3d" (did you mean "conv2d"?); expected one of ${
+        LAYER_TYPES.join(", ")
+      }`,
+  },
+  {
+    name: "an unknown layer type with no near name",
+    spec: { layers: [{ type: "transformer" }] },
+    message: `layers[0].type: unknown layer type "transformer"; expected one of ${
       LAYER_TYPES.join(", ")
     }`,
   },
@@ -225,7 +233,27 @@ const INVALID: { name: string; spec: unknown; message: string }[] = [
     spec: {
       layers: [{ type: "conv2d", inChannels: 1, outChannels: 2, kernelSize: 3, kernel_size: 3 }],
     },
-    message: 'layers[0].kernel_size: unknown option for "conv2d"',
+    message: 'layers[0].kernel_size: unknown option for "conv2d" (did you mean "kernelSize"? ' +
+      "known options: inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias)",
+  },
+  {
+    name: "a misspelt option inside a residual branch",
+    spec: {
+      layers: [{ type: "residual", layers: [{ type: "maxpool2d", kernelSize: 2, paddding: 1 }] }],
+    },
+    message: 'layers[0].layers[0].paddding: unknown option for "maxpool2d" (did you mean ' +
+      '"padding"? known options: kernelSize, stride, padding, ceilMode, dilation)',
+  },
+  {
+    name: "an option of a layer that takes none",
+    spec: { layers: [{ type: "relu", inplace: true }] },
+    message: 'layers[0].inplace: unknown option for "relu" (it takes none)',
+  },
+  {
+    name: "an option PyTorch has but the spec does not (rng is not JSON)",
+    spec: { layers: [{ type: "linear", inFeatures: 2, outFeatures: 2, rng: 1 }] },
+    message:
+      'layers[0].rng: unknown option for "linear" (known options: inFeatures, outFeatures, bias)',
   },
   {
     name: "a dropout probability of 1",
@@ -252,7 +280,20 @@ const INVALID: { name: string; spec: unknown; message: string }[] = [
   {
     name: "an unknown top-level key",
     spec: { layers: [], optimizer: "sgd" },
-    message: "optimizer: unknown option",
+    message: "optimizer: unknown option (known options: layers)",
+  },
+  {
+    name: "a misspelt top-level key",
+    spec: { layer: [] },
+    message:
+      'layer: unknown option (did you mean "layers"? known options: layers) (and 1 more problem)',
+  },
+  {
+    name: "a misspelt required option (the typo is reported, not the missing name)",
+    spec: { layers: [{ type: "conv2d", inChannels: 1, outChannels: 2, kernel_size: 3 }] },
+    message: 'layers[0].kernel_size: unknown option for "conv2d" (did you mean "kernelSize"? ' +
+      "known options: inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias) " +
+      "(and 1 more problem)",
   },
 ];
 
