@@ -17,16 +17,20 @@ import {
 export type FileData = Uint8Array | string | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** The steps of a checkpoint save, in order (see `saveHooks`). */
-export type SaveStep =
-  | "cleaned"
-  | "model.safetensors"
-  | "model.json"
-  | "optimizer.safetensors"
-  | "state.json"
-  | "generation"
-  | "latest"
-  | "links"
-  | "pruned";
+export const SAVE_STEPS = [
+  "cleaned",
+  "model.safetensors",
+  "model.json",
+  "optimizer.safetensors",
+  "state.json",
+  "generation",
+  "latest",
+  "links",
+  "pruned",
+] as const;
+
+/** One of `SAVE_STEPS`: after "latest", the new checkpoint is the one that loads. */
+export type SaveStep = typeof SAVE_STEPS[number];
 
 /**
  * For the crash tests only: called after each step of `saveCheckpoint`, so a test child
