@@ -54,6 +54,9 @@ export {
   CIFAR10_MIRRORS,
   type Cifar10Options,
 } from "./cifar10.ts";
+export { type MatClass, type MatData, type MatFile, type MatVariable, parseMat, type ParseMatOptions } from "./mat.ts";
+export { Md5, md5Hex } from "./md5.ts";
+export { svhn, SVHN_CHECKS, SVHN_CLASSES, SVHN_FILES, SVHN_MIRRORS, SVHN_OPTION_KEYS, type SvhnOptions, type SvhnSplit } from "./svhn.ts";
 export { type Dataset, ImageDataset, TensorDataset } from "./dataset.ts";
 export { type Batch, DataLoader, type DataLoaderOptions } from "./data_loader.ts";
 export {
