@@ -6,6 +6,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { PRESET_NAMES } from "./presets.ts";
+import type { LoopState } from "./loop.ts";
+import { nearestName } from "../tensor/options.ts";
 
 /** Datasets the CLI trains on. */
 export const DATASETS = ["mnist", "fashion-mnist", "cifar10", "moons", "blobs", "spirals"] as const;
@@ -17,6 +19,15 @@ export const SCHEDULERS = ["none", "step", "cosine", "onecycle", "plateau"] as c
 /** A bad command line: the message is printed with the usage text, and the exit code is 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/**
+ * A command line that parses but does not fit this machine, this folder or this checkpoint
+ * (`--workers 1000` on 2 cores, an `--out` that is a file, `--dataset mnist` for a moons
+ * model): one line without the usage text, exit code 2.
+ */
+export class ConfigError extends Error {
+  override name = "ConfigError";
 }
 
 /** The validated flags. Absent optional fields fall back to the preset's defaults. */
@@ -89,32 +100,60 @@ const RESUME_FLAGS = new Set([
 /** Flags that may accompany `--eval`. */
 const EVAL_FLAGS = new Set(["eval", "dataset", "mirror", "json", "quiet", "help", "limit-test"]);
 
-const integer = (min: number, what: string) =>
-  z.string().regex(/^\d+$/, { error: `expected ${what}` }).transform(Number)
-    .refine((n) => Number.isSafeInteger(n) && n >= min, { error: `expected ${what}` });
-const number = (ok: (n: number) => boolean, what: string) =>
-  z.string().refine((s) => s.trim() !== "" && Number.isFinite(Number(s)) && ok(Number(s)), {
-    error: `expected ${what}`,
-  })
-    .transform(Number);
+/**
+ * One rule per run setting, applied to values (numbers, strings, booleans) and shared by the
+ * command line (`flag`: the flag's text, converted, then the same rule) and state.json
+ * (`value`), so a resumed run's settings pass exactly the checks a new run's flags pass.
+ */
+function integerSetting(min: number, what: string) {
+  const error = `expected ${what}`;
+  const value = z.number({ error }).refine((n) => Number.isSafeInteger(n) && n >= min, { error });
+  return { value, flag: z.string().regex(/^\d+$/, { error }).transform(Number).pipe(value) };
+}
+function numberSetting(ok: (n: number) => boolean, what: string) {
+  const error = `expected ${what}`;
+  const value = z.number({ error }).refine((n) => Number.isFinite(n) && ok(n), { error });
+  const text = z.string().refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), { error });
+  return { value, flag: text.transform(Number).pipe(value) };
+}
+function sameSetting<T extends z.ZodType>(schema: T) {
+  return { value: schema, flag: schema };
+}
 const choice = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `expected one of ${values.join(", ")}` });
 
+const SETTINGS = {
+  dataset: sameSetting(choice(DATASETS)),
+  model: sameSetting(
+    z.string({ error: "expected a string" }).min(1, {
+      error: `expected a preset (${PRESET_NAMES.join(", ")}) or a .json spec file`,
+    }),
+  ),
+  epochs: integerSetting(1, "a positive integer"),
+  batchSize: integerSetting(1, "a positive integer"),
+  lr: numberSetting((n) => n > 0, "a number > 0"),
+  optimizer: sameSetting(choice(OPTIMIZERS)),
+  momentum: numberSetting((n) => n >= 0 && n < 1, "a number in [0, 1)"),
+  weightDecay: numberSetting((n) => n >= 0, "a number ≥ 0"),
+  scheduler: sameSetting(choice(SCHEDULERS)),
+  augment: sameSetting(z.boolean({ error: "expected true or false" })),
+  seed: integerSetting(0, "a non-negative integer"),
+  limit: integerSetting(1, "a positive integer"),
+};
+
 const SCHEMA = z.strictObject({
-  dataset: choice(DATASETS).default("mnist"),
-  model: z.string().min(1, {
-    error: `expected a preset (${PRESET_NAMES.join(", ")}) or a .json spec file`,
-  }).optional(),
-  epochs: integer(1, "a positive integer").optional(),
-  "batch-size": integer(1, "a positive integer").optional(),
-  lr: number((n) => n > 0, "a number > 0").optional(),
-  optimizer: choice(OPTIMIZERS).optional(),
-  momentum: number((n) => n >= 0 && n < 1, "a number in [0, 1)").optional(),
-  "weight-decay": number((n) => n >= 0, "a number ≥ 0").optional(),
-  scheduler: choice(SCHEDULERS).optional(),
-  workers: integer(1, "a positive integer").optional(),
-  seed: integer(0, "a non-negative integer").default(0),
-  augment: z.boolean().optional(),
+  dataset: SETTINGS.dataset.flag.default("mnist"),
+  model: SETTINGS.model.flag.optional(),
+  epochs: SETTINGS.epochs.flag.optional(),
+  "batch-size": SETTINGS.batchSize.flag.optional(),
+  lr: SETTINGS.lr.flag.optional(),
+  optimizer: SETTINGS.optimizer.flag.optional(),
+  momentum: SETTINGS.momentum.flag.optional(),
+  "weight-decay": SETTINGS.weightDecay.flag.optional(),
+  scheduler: SETTINGS.scheduler.flag.optional(),
+  workers: integerSetting(1, "a positive integer").flag.optional(),
+  seed: SETTINGS.seed.flag.default(0),
+  augment: SETTINGS.augment.flag.optional(),
   mirror: z.string().min(1, { error: "expected a URL or a folder" }).optional(),
   out: z.string().min(1, { error: "expected a folder" }).optional(),
   resume: z.string().min(1, { error: "expected a checkpoint folder" }).optional(),
@@ -122,9 +161,81 @@ const SCHEMA = z.strictObject({
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
   help: z.boolean().default(false),
-  "limit-train": integer(1, "a positive integer").optional(),
-  "limit-test": integer(1, "a positive integer").optional(),
+  "limit-train": SETTINGS.limit.flag.optional(),
+  "limit-test": SETTINGS.limit.flag.optional(),
 });
+
+/** A run's settings as state.json's `config` holds them (train/loop.ts `RunConfig`), under the flags' rules. */
+export const RUN_CONFIG_SCHEMA = z.strictObject({
+  dataset: SETTINGS.dataset.value,
+  model: SETTINGS.model.value,
+  epochs: SETTINGS.epochs.value,
+  batchSize: SETTINGS.batchSize.value,
+  optimizer: SETTINGS.optimizer.value,
+  lr: SETTINGS.lr.value,
+  momentum: SETTINGS.momentum.value,
+  weightDecay: SETTINGS.weightDecay.value,
+  scheduler: SETTINGS.scheduler.value,
+  augment: SETTINGS.augment.value,
+  seed: SETTINGS.seed.value,
+  limitTrain: SETTINGS.limit.value.nullable(),
+  limitTest: SETTINGS.limit.value.nullable(),
+});
+
+const count = integerSetting(0, "a non-negative integer").value;
+/** state.json of a checkpoint (train/loop.ts `LoopState`); keys it does not list pass through. */
+const TRAIN_STATE_SCHEMA = z.looseObject({
+  format: z.literal("shardgrad-train-state", {
+    error: 'expected "shardgrad-train-state" (not a shardgrad training state)',
+  }),
+  version: z.literal(1, { error: "expected 1 (a newer shardgrad wrote it?)" }),
+  epoch: count,
+  step: count,
+  rng: z.array(integerSetting(0, "a uint32").value, { error: "expected four uint32 words" })
+    .length(4, { error: "expected four uint32 words" }),
+  scheduler: z.unknown(),
+  config: RUN_CONFIG_SCHEMA,
+  history: z.array(z.looseObject({ epoch: integerSetting(1, "a positive integer").value }), {
+    error: "expected a list of epoch records",
+  }),
+});
+
+/**
+ * Checks a checkpoint's state.json (`state`, read from `file`) with the command line's
+ * rules for each setting; a problem is one TypeError naming the file, the field and the value:
+ * `Cannot resume from runs/x/state.json: config.batchSize: expected a positive integer, got -5`.
+ */
+export function parseTrainState(state: unknown, file: string, action = "resume from"): LoopState {
+  const result = TRAIN_STATE_SCHEMA.safeParse(state);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    let value: unknown = state;
+    for (const key of issue.path) value = (value as Record<PropertyKey, unknown>)?.[key];
+    const field = issue.path.join(".") || "(the whole file)";
+    if (issue.code === "unrecognized_keys") {
+      const known = Object.keys(value as object).filter((k) => !issue.keys.includes(k));
+      const near = nearestName(issue.keys[0], known);
+      throw new TypeError(
+        `Cannot ${action} ${file}: ${field}.${issue.keys[0]}: unknown setting (${
+          near !== null ? `did you mean "${near}"? ` : ""
+        }known: ${known.join(", ")})`,
+      );
+    }
+    throw new TypeError(
+      `Cannot ${action} ${file}: ${field}: ${issue.message}, got ${
+        value === undefined ? "nothing" : JSON.stringify(value)
+      }`,
+      { cause: result.error },
+    );
+  }
+  const parsed = result.data as unknown as LoopState;
+  if (parsed.history.length !== parsed.epoch) {
+    throw new TypeError(
+      `Cannot ${action} ${file}: history: expected ${parsed.epoch} epoch records (epoch is ${parsed.epoch}), got ${parsed.history.length}`,
+    );
+  }
+  return parsed;
+}
 
 /**
  * Parses `args` (without the runtime and script) into validated options.

@@ -3,15 +3,30 @@
  * continues a checkpoint, `--eval` reports one. Returns the exit code.
  */
 
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { FetchError } from "../data/fetch_cached.ts";
 import { basename, join } from "node:path";
-import { type ModelSpec, parseModelSpec } from "../layers/spec.ts";
-import { type CliOptions, parseCli, usage, UsageError } from "./cli.ts";
-import { CHECKPOINT_FILES, checkpointDir, loadCheckpoint, loadStateDict } from "./checkpoint.ts";
+import { buildModel, type ModelSpec } from "../layers/spec.ts";
+import {
+  type CliOptions,
+  ConfigError,
+  parseCli,
+  parseTrainState,
+  usage,
+  UsageError,
+} from "./cli.ts";
+import { checkModelFits, checkWorkers, specFrom } from "./_cli_checks.ts";
+import {
+  checkOutputFolder,
+  checkpointDir,
+  checkpointFiles,
+  loadCheckpoint,
+  loadStateDict,
+  readCheckpointJson,
+} from "./checkpoint.ts";
 import { loadDataset, type LoadedDataset } from "./datasets.ts";
 import { LocalTrainer } from "./local_trainer.ts";
-import { fit, type LoopState, type RunConfig } from "./loop.ts";
+import { fit, type RunConfig } from "./loop.ts";
 import { PRESETS, type TrainingDefaults } from "./presets.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { printResult } from "./report.ts";
@@ -76,6 +91,10 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
       io.stderr(`error: ${error.message}\n\n${usage()}`);
       return 2;
     }
+    if (error instanceof ConfigError) {
+      io.stderr(`error: ${error.message}\n`);
+      return 2;
+    }
     const hint = error instanceof FetchError
       ? "\nWith train.ts: --mirror /path/to/dir (or a URL) does the same.\n"
       : "";
@@ -88,6 +107,18 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
   const resumed = options.resume !== undefined
     ? await resumeRun(options.resume, options.epochs, progress)
     : null;
+  // Everything that can be checked before a download and an epoch is checked first.
+  const workers = checkWorkers(options.workers, io.stderr);
+  const out = options.out ?? resumed?.dir ??
+    join(
+      "runs",
+      `${options.dataset}-${
+        basename(options.model ?? DEFAULT_MODEL[options.dataset]).replace(/\.json$/, "")
+      }`,
+    );
+  await checkOutputFolder(out).catch((error) => {
+    throw new ConfigError((error as Error).message, { cause: error });
+  });
   const data = await loadDataset(resumed?.config.dataset ?? options.dataset, {
     mirror: options.mirror,
     limitTrain: resumed ? resumed.config.limitTrain : options.limitTrain ?? null,
@@ -96,9 +127,6 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
       progress.transfer(resumed?.config.dataset ?? options.dataset, bytes, total),
   });
   const { config, spec } = resumed ?? await resolveRun(options, data);
-  const out = options.out ?? resumed?.dir ??
-    join("runs", `${config.dataset}-${basename(config.model).replace(/\.json$/, "")}`);
-  const workers = options.workers ?? navigator.hardwareConcurrency ?? 1;
   const trainer = await createTrainer({
     model: spec,
     loss: { type: "cross_entropy" },
@@ -146,16 +174,14 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
 /** Reads a checkpoint folder for `--resume`: its settings (with `epochs` as the new total), spec and state. */
 async function resumeRun(path: string, epochs: number | undefined, progress: Progress) {
   const dir = await checkpointDir(path);
-  const checkpoint = await loadCheckpoint(dir);
-  const saved = checkpoint.state as unknown as LoopState;
-  if (saved.format !== "shardgrad-train-state") {
-    throw new TypeError(`Cannot resume from ${dir}: state.json is not a shardgrad training state`);
-  }
+  const checkpoint = await loadCheckpoint(path);
+  const files = await checkpointFiles(path);
+  const saved = parseTrainState(checkpoint.state, files.state);
   const config: RunConfig = { ...saved.config, epochs: epochs ?? saved.config.epochs };
   if (saved.epoch >= config.epochs) {
     progress.info(`${dir} already has ${saved.epoch} of ${config.epochs} epochs; evaluating only`);
   }
-  return { dir, checkpoint, config, spec: parseModelSpec(checkpoint.spec) };
+  return { dir, checkpoint, config, spec: specFrom(checkpoint.spec, files.spec) };
 }
 
 async function evaluateCheckpoint(
@@ -163,20 +189,29 @@ async function evaluateCheckpoint(
   progress: Progress,
   io: CliIO,
 ): Promise<number> {
-  const dir = await checkpointDir(options.eval!);
-  const spec = parseModelSpec(JSON.parse(await readFile(join(dir, CHECKPOINT_FILES.spec), "utf8")));
-  let saved: Partial<LoopState> = {};
-  try {
-    saved = JSON.parse(await readFile(join(dir, CHECKPOINT_FILES.state), "utf8"));
-  } catch {
-    /* a folder with only model.safetensors + model.json (e.g. exported from PyTorch) is fine */
+  const files = await checkpointFiles(options.eval!);
+  const dir = files.dir;
+  const spec = specFrom(await readCheckpointJson(files.spec), files.spec);
+  // A folder with only model.safetensors + model.json (e.g. exported from PyTorch) has no
+  // state.json: then --dataset says what to evaluate on. A state.json that is there is read.
+  const saved = await stat(files.state).then(
+    async () => parseTrainState(await readCheckpointJson(files.state), files.state, "evaluate"),
+    (error) => {
+      if ((error as { code?: string }).code === "ENOENT") return null;
+      throw new Error(`Cannot read ${files.state}: ${(error as Error).message}`, { cause: error });
+    },
+  );
+  if (saved === null && !options.datasetGiven) {
+    throw new ConfigError(
+      `Cannot evaluate ${dir}: it has no ${
+        basename(files.state)
+      } to say which dataset it was trained on; pass --dataset`,
+    );
   }
-  const dataset = options.datasetGiven || saved.config === undefined
-    ? options.dataset
-    : saved.config.dataset;
+  const dataset = options.datasetGiven || saved === null ? options.dataset : saved.config.dataset;
   const data = await loadDataset(dataset, {
     mirror: options.mirror,
-    limitTest: options.limitTest ?? saved.config?.limitTest ?? null,
+    limitTest: options.limitTest ?? saved?.config.limitTest ?? null,
     splits: "test",
   });
   const trainer = await LocalTrainer.fromConfig({
@@ -186,10 +221,17 @@ async function evaluateCheckpoint(
     seed: 0,
   });
   const { tensors } = await loadStateDict(
-    join(dir, CHECKPOINT_FILES.model),
+    files.model,
     trainer.model.stateDict(),
   );
   await trainer.loadStateDict(tensors);
+  try {
+    checkModelFits(trainer.model, data, files.spec, `Cannot evaluate ${dir} on ${dataset}`);
+  } catch (error) {
+    // A --dataset the model does not fit is a command-line mistake; a state.json that names one is a broken checkpoint.
+    if (options.datasetGiven) throw new ConfigError((error as Error).message, { cause: error });
+    throw error;
+  }
   await trainer.setData("test", data.test);
   progress.info(`evaluating ${dir} on ${dataset} (${data.test.shape[0]} test samples)`);
   const started = performance.now();
@@ -224,7 +266,17 @@ async function resolveRun(
         }) nor a readable JSON spec file`,
       );
     }
-    spec = parseModelSpec(text);
+    try {
+      spec = specFrom(text, model);
+      checkModelFits(
+        buildModel(spec),
+        data,
+        model,
+        `--model ${model} cannot train on ${options.dataset}`,
+      );
+    } catch (error) {
+      throw new ConfigError((error as Error).message, { cause: error });
+    }
     defaults = SPEC_FILE_DEFAULTS;
   }
   const config: RunConfig = {
