@@ -80,7 +80,7 @@ export abstract class LRScheduler {
       return;
     }
     this.lastEpoch += 1;
-    this.#write(this.getLr());
+    this.writeLrs(this.getLr());
   }
 
   /**
@@ -97,7 +97,7 @@ export abstract class LRScheduler {
     }
     this.lastEpoch = epoch;
     const closed = (this as { lrAt?: (epoch: number) => number[] }).lrAt;
-    this.#write(closed !== undefined ? closed.call(this, epoch) : this.getLr());
+    this.writeLrs(closed !== undefined ? closed.call(this, epoch) : this.getLr());
   }
 
   /** The learning rates the last step wrote, one per group. */
@@ -121,7 +121,8 @@ export abstract class LRScheduler {
     this.#lastLr = [...state._last_lr];
   }
 
-  #write(lrs: number[]): void {
+  /** Writes `lrs` into the param groups and records them as the last lrs (for subclasses' own `step`). */
+  protected writeLrs(lrs: number[]): void {
     this.optimizer.paramGroups.forEach((group, i) => {
       group.lr = lrs[i];
     });

@@ -19,3 +19,24 @@ export {
   type ReduceLROnPlateauStateDict,
 } from "./reduce_lr_on_plateau.ts";
 export { SequentialLR, type SequentialLRStateDict } from "./sequential_lr.ts";
+export { ConstantLR, type ConstantLROptions } from "./constant_lr.ts";
+export { PolynomialLR, type PolynomialLROptions } from "./polynomial_lr.ts";
+export { LambdaLR, type LrLambda, type LrLambdaStateDict } from "./lambda_lr.ts";
+export { MultiplicativeLR } from "./multiplicative_lr.ts";
+export {
+  CosineAnnealingWarmRestarts,
+  type CosineAnnealingWarmRestartsOptions,
+  type CosineAnnealingWarmRestartsStateDict,
+} from "./cosine_annealing_warm_restarts.ts";
+export {
+  CyclicLR,
+  type CyclicLROptions,
+  type CyclicLRStateDict,
+  type ScaleFn,
+} from "./cyclic_lr.ts";
+export {
+  type ChainableScheduler,
+  ChainedScheduler,
+  type ChainedSchedulerOptions,
+  type ChainedSchedulerStateDict,
+} from "./chained_scheduler.ts";

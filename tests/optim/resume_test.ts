@@ -9,13 +9,20 @@ import {
   Adagrad,
   Adam,
   AdamW,
+  ChainedScheduler,
+  ConstantLR,
   CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  CyclicLR,
   ExponentialLR,
+  LambdaLR,
   LinearLR,
   Lion,
+  MultiplicativeLR,
   MultiStepLR,
   OneCycleLR,
   type Optimizer,
+  PolynomialLR,
   type OptimizerStateDict,
   ReduceLROnPlateau,
   RMSprop,
@@ -81,6 +88,62 @@ const combos: [string, (p: Parameter[]) => AnyOptimizer, (o: AnyOptimizer) => Sc
       );
       return wrap(s);
     },
+  ],
+  [
+    "SGD (momentum) + CyclicLR (momentum cycled)",
+    (p) => new SGD(p, { lr: 0.1, momentum: 0.9 }),
+    (o) => wrap(new CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3 })),
+  ],
+  [
+    "Adam + CyclicLR (exp_range, betas[0] cycled)",
+    (p) => new Adam(p, { lr: 0.01 }),
+    (o) => wrap(new CyclicLR(o, 0.001, 0.02, { stepSizeUp: 2, mode: "exp_range", gamma: 0.9 })),
+  ],
+  [
+    "SGD + CosineAnnealingWarmRestarts (t0 2, tMult 2)",
+    (p) => new SGD(p, { lr: 0.1 }),
+    (o) => wrap(new CosineAnnealingWarmRestarts(o, 2, { tMult: 2, etaMin: 0.01 })),
+  ],
+  [
+    "AdamW + ConstantLR",
+    (p) => new AdamW(p, { lr: 0.01 }),
+    (o) => wrap(new ConstantLR(o, { factor: 0.5, totalIters: 7 })),
+  ],
+  [
+    "RMSprop + PolynomialLR",
+    (p) => new RMSprop(p, { lr: 0.01 }),
+    (o) => wrap(new PolynomialLR(o, { totalIters: 8, power: 2 })),
+  ],
+  [
+    "SGD + LambdaLR (a stateful lambda object)",
+    (p) => new SGD(p, { lr: 0.1 }),
+    (o) => {
+      // Its factor depends on its own field, so a resume that lost the field would differ.
+      const decay = {
+        value: 1,
+        factor(epoch: number) {
+          this.value *= epoch % 2 === 0 ? 0.9 : 0.95;
+          return this.value;
+        },
+      };
+      return wrap(new LambdaLR(o, decay));
+    },
+  ],
+  [
+    "Lion + MultiplicativeLR",
+    (p) => new Lion(p, { lr: 1e-3 }),
+    (o) => wrap(new MultiplicativeLR(o, (e) => 1 - 0.05 * e)),
+  ],
+  [
+    "SGD + ChainedScheduler(ConstantLR, ExponentialLR)",
+    (p) => new SGD(p, { lr: 0.1, momentum: 0.5 }),
+    (o) =>
+      wrap(
+        new ChainedScheduler([
+          new ConstantLR(o, { factor: 0.25, totalIters: 6 }),
+          new ExponentialLR(o, 0.9),
+        ]),
+      ),
   ],
   ["SGD + ReduceLROnPlateau", (p) => new SGD(p, { lr: 0.1 }), (o) => {
     const s = new ReduceLROnPlateau(o, { patience: 1, factor: 0.5 });
