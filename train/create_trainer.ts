@@ -2,6 +2,7 @@
 
 import { DataParallel } from "../parallel/data_parallel.ts";
 import { LocalTrainer } from "./local_trainer.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import type { Trainer, TrainerConfig } from "./trainer.ts";
 
 /**
@@ -10,6 +11,10 @@ import type { Trainer, TrainerConfig } from "./trainer.ts";
  * `workers` defaults to all cores (`navigator.hardwareConcurrency`).
  */
 export async function createTrainer(config: TrainerConfig): Promise<Trainer> {
+  const where = "Cannot create a trainer";
+  checkArgumentCount(where, arguments.length, 1);
+  if (config === undefined) throw new TypeError(`${where}: expected a config, got undefined`);
+  checkOptions(`${where}: config`, config, ["model", "loss", "optimizer", "seed", "workers"]);
   const workers = config.workers ?? navigator.hardwareConcurrency ?? 1;
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`Cannot create a trainer: expected workers ≥ 1, got ${workers}`);

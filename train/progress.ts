@@ -3,8 +3,11 @@
  * otherwise, one JSON object per line with `--json`, nothing but errors with `--quiet`.
  */
 
+import { checkArgumentCount, checkOptions, describeValue } from "../tensor/options.ts";
+
 /** How progress is shown. */
 export type ProgressMode = "tty" | "lines" | "json" | "quiet";
+const MODES: readonly string[] = ["tty", "lines", "json", "quiet"];
 
 /** What the loop reports at the end of an epoch. Test values are `null` without a test set. */
 export interface EpochSummary {
@@ -51,6 +54,15 @@ export class Progress {
   #transient = false;
 
   constructor(mode: ProgressMode, write: (text: string) => void, options: ProgressOptions = {}) {
+    checkArgumentCount("Cannot create Progress", arguments.length, 3);
+    checkOptions("Cannot create Progress", options, ["now", "redrawMs", "barWidth"]);
+    if (!MODES.includes(mode)) {
+      throw new TypeError(
+        `Cannot create Progress: mode must be one of ${MODES.join(", ")}, got ${
+          describeValue(mode)
+        }`,
+      );
+    }
     this.mode = mode;
     this.#write = write;
     this.#now = options.now ?? (() => performance.now());

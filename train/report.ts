@@ -8,6 +8,7 @@ import {
 } from "./metrics.ts";
 import type { EvalResult, TrainData } from "./trainer.ts";
 import type { Progress } from "./progress.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 /** Options of `printResult`. */
 export interface ResultContext {
@@ -28,6 +29,8 @@ export function printResult(
   io: { stdout: (text: string) => void },
   context: ResultContext,
 ): void {
+  checkArgumentCount("Cannot run printResult", arguments.length, 5);
+  checkOptions("Cannot run printResult: context", context, ["seconds", "out"]);
   const cm = confusionMatrix(result.predictions, data.test.labels, data.numClasses);
   const report = classificationReport(cm);
   const accuracyLine = `test accuracy ${

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCli, usage, UsageError } from "../../train/cli.ts";
+import { DATASETS, parseCli, usage, UsageError } from "../../train/cli.ts";
 
 test("parseCli() with no flags gives the MNIST defaults", () => {
   const o = parseCli([]);
@@ -95,7 +95,7 @@ const BAD: [string[], RegExp][] = [
   [["--momentum", "1"], /^--momentum: expected a number in \[0, 1\), got "1"$/],
   [
     ["--dataset", "imagenet"],
-    /^--dataset: expected one of mnist, fashion-mnist, cifar10, moons, blobs, spirals, got "imagenet"$/,
+    new RegExp(`^--dataset: expected one of ${DATASETS.join(", ")}, got "imagenet"$`),
   ],
   [
     ["--optimizer", "adadelta"],

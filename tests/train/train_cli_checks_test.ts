@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliRun, spawnCli } from "./_run_cli.ts";
 import { checkWorkers } from "../../train/_cli_checks.ts";
-import { ConfigError } from "../../train/cli.ts";
+import { ConfigError, SCHEDULERS } from "../../train/cli.ts";
 
 async function tempDir(): Promise<string> {
   return await mkdtemp(join(tmpdir(), "shardgrad-cli-"));
@@ -67,7 +67,7 @@ const BAD_STATES: [string, (s: Record<string, unknown>) => void, string][] = [
   [
     'config.scheduler "warp"',
     (s) => void ((s.config as Record<string, unknown>).scheduler = "warp"),
-    'config.scheduler: expected one of none, step, cosine, onecycle, plateau, got "warp"',
+    `config.scheduler: expected one of ${SCHEDULERS.join(", ")}, got "warp"`,
   ],
   [
     "an unknown config key",

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { readSafetensorsHeader } from "../../train/safetensors.ts";
 import { findAll, parseXml } from "./_xml.ts";
 import { MNIST_MIRROR, spawnCli } from "./_run_cli.ts";
+import { DATASETS } from "../../train/cli.ts";
 
 async function tempDir(): Promise<string> {
   return await mkdtemp(join(tmpdir(), "shardgrad-cli-"));
@@ -27,7 +28,7 @@ const BAD: [string[], string][] = [
   [["--epochs", "zero"], 'error: --epochs: expected a positive integer, got "zero"'],
   [
     ["--dataset", "imagenet"],
-    'error: --dataset: expected one of mnist, fashion-mnist, cifar10, moons, blobs, spirals, got "imagenet"',
+    `error: --dataset: expected one of ${DATASETS.join(", ")}, got "imagenet"`,
   ],
   [
     ["--dataset", "moons", "--model", "no-such-model"],
