@@ -174,15 +174,23 @@ async function httpGet(
     ]);
   try {
     const response = await withTimeout(
-      fetch(url, { signal: controller.signal, redirect: "follow" }),
+      // Ask for the bytes as stored and keep the runtime from inflating a Content-Encoding
+      // itself (Bun's `decompress: false`; Deno leaves the body alone once Accept-Encoding is
+      // set): a runtime inflates outside any cap, and Bun keeps inflating after a cancel.
+      fetch(url, {
+        signal: controller.signal,
+        redirect: "follow",
+        headers: { "accept-encoding": "identity" },
+        decompress: false,
+      } as RequestInit),
       () => "the response",
     );
     if (!response.ok || !response.body) {
       await response.body?.cancel().catch(() => {});
       throw new HttpStatusError(response.status, url);
     }
-    // With a Content-Encoding, fetch hands over DECODED bytes: Content-Length then says nothing
-    // about how many will come, and only the running count below bounds them.
+    // Should a runtime decode a Content-Encoding anyway, Content-Length says nothing about how
+    // many bytes will come: then only the running count below bounds them.
     const encoded = (response.headers.get("content-encoding") ?? "identity") !== "identity";
     const announced = Number(response.headers.get("content-length") ?? NaN);
     const total = !encoded && Number.isSafeInteger(announced) && announced >= 0

@@ -1,5 +1,7 @@
 /** CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (R plane, G plane, B plane). */
 
+import { checkArgumentCount } from "../tensor/options.ts";
+
 /** Bytes per CIFAR-10 record: 1 label + 3 × 32 × 32 pixels. */
 export const CIFAR_RECORD_BYTES = 3073;
 /** Pixels per image, `[3, 32, 32]` in CHW order. */
@@ -28,6 +30,7 @@ export interface CifarArrays {
  * @returns the number of records
  */
 export function checkCifarBatch(file: CifarBatchFile, expectedRecords?: number): number {
+  checkArgumentCount("Cannot run checkCifarBatch", arguments.length, 2);
   const { name, bytes } = file;
   if (bytes.length === 0 || bytes.length % CIFAR_RECORD_BYTES !== 0) {
     throw new RangeError(
@@ -72,6 +75,7 @@ export function parseCifarBatches(
   files: readonly CifarBatchFile[],
   expectedRecords?: number,
 ): CifarArrays {
+  checkArgumentCount("Cannot run parseCifarBatches", arguments.length, 2);
   const counts = files.map((f) => checkCifarBatch(f, expectedRecords));
   const n = counts.reduce((a, b) => a + b, 0);
   const images = new Uint8Array(n * CIFAR_IMAGE_BYTES);

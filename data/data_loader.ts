@@ -4,6 +4,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { defaultRng, type Rng } from "../tensor/rng.ts";
 import type { Dataset } from "./dataset.ts";
 import type { Transform } from "./transforms.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 /** One batch: inputs `[B, ...sampleShape]` float32, labels `[B]`, and which samples they are. */
 export interface Batch {
@@ -69,6 +70,14 @@ export class DataLoader implements Iterable<Batch> {
 
   /** @param dataset an ImageDataset, TensorDataset or anything implementing {@link Dataset} */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
+    checkArgumentCount("Cannot create DataLoader", arguments.length, 2);
+    checkOptions("Cannot create DataLoader", options, [
+      "batchSize",
+      "shuffle",
+      "dropLast",
+      "rng",
+      "transform",
+    ]);
     const { batchSize = 1, shuffle = false, dropLast = false, rng = defaultRng(), transform } =
       options;
     if (!Number.isInteger(batchSize) || batchSize < 1) {

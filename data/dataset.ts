@@ -1,6 +1,7 @@
 /** Datasets the DataLoader can batch: uint8 images [N, C, H, W] and float tensors [N, ...]. */
 
 import type { Tensor } from "../tensor/tensor.ts";
+import { checkArgumentCount } from "../tensor/options.ts";
 
 /** What a {@link DataLoader} needs from a dataset. */
 export interface Dataset {
@@ -55,6 +56,7 @@ export class ImageDataset implements Dataset {
     classes: readonly string[] = [],
     verification = "",
   ) {
+    checkArgumentCount("Cannot create ImageDataset", arguments.length, 5);
     const [n, c, h, w] = shape;
     if (
       ![n, c, h, w].every((d) => Number.isInteger(d) && d >= 0) || images.length !== n * c * h * w
@@ -134,6 +136,7 @@ export class TensorDataset implements Dataset {
 
   /** @param x `[N, ...]` @param y `[N]` */
   constructor(x: Tensor, y: Uint8Array | Int32Array, classes: readonly string[] = []) {
+    checkArgumentCount("Cannot create TensorDataset", arguments.length, 3);
     if (x.ndim < 1 || x.shape[0] !== y.length) {
       throw new TypeError(
         `Cannot create TensorDataset: x [${x.shape.join(", ")}] and ${y.length} labels differ in N`,
@@ -149,6 +152,7 @@ export class TensorDataset implements Dataset {
     data: { x: Tensor; y: Uint8Array | Int32Array },
     classes: readonly string[] = [],
   ): TensorDataset {
+    checkArgumentCount("Cannot run TensorDataset.from", arguments.length, 2);
     return new TensorDataset(data.x, data.y, classes);
   }
 

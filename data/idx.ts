@@ -1,5 +1,7 @@
 /** IDX files (the MNIST format): header validation before any allocation, then a typed view of the data. */
 
+import { checkArgumentCount } from "../tensor/options.ts";
+
 /** The element types an IDX file can declare in byte 2 of its magic number. */
 export type IdxDtype = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
 
@@ -46,6 +48,7 @@ const DTYPES: Record<number, { dtype: IdxDtype; bytes: number }> = {
  * ```
  */
 export function parseIdx(bytes: Uint8Array, name = "IDX data"): IdxArray {
+  checkArgumentCount("Cannot run parseIdx", arguments.length, 2);
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(
       `Cannot parse IDX file ${name}: expected a Uint8Array, got ${typeof bytes}`,
@@ -104,6 +107,7 @@ export function parseIdxImages(
   bytes: Uint8Array,
   name = "IDX images",
 ): { images: Uint8Array; n: number; h: number; w: number } {
+  checkArgumentCount("Cannot run parseIdxImages", arguments.length, 2);
   const idx = parseIdx(bytes, name);
   if (idx.dtype !== "uint8" || idx.dims.length !== 3) {
     throw new TypeError(
@@ -125,6 +129,7 @@ export function parseIdxLabels(
   name = "IDX labels",
   numClasses = 256,
 ): Uint8Array {
+  checkArgumentCount("Cannot run parseIdxLabels", arguments.length, 3);
   const idx = parseIdx(bytes, name);
   if (idx.dtype !== "uint8" || idx.dims.length !== 1) {
     throw new TypeError(
@@ -155,6 +160,7 @@ export function encodeIdx(
   data: IdxArray["data"],
   dtype: IdxDtype = "uint8",
 ): Uint8Array {
+  checkArgumentCount("Cannot run encodeIdx", arguments.length, 3);
   const code = Number(Object.keys(DTYPES).find((k) => DTYPES[Number(k)].dtype === dtype));
   const elem = DTYPES[code].bytes;
   const count = dims.reduce((p, d) => p * d, 1);

@@ -2,6 +2,7 @@
 
 import { Tensor } from "../tensor/tensor.ts";
 import { defaultRng, type Rng } from "../tensor/rng.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 /** Features `x` `[N, F]` float32 and class labels `y` `[N]` (0 … K−1). */
 export interface LabeledData {
@@ -38,6 +39,7 @@ export interface SyntheticOptions {
  * ```
  */
 export function makeMoons(nSamples = 100, options: SyntheticOptions = {}): LabeledData {
+  checkCall("makeMoons", arguments.length, options, SYNTHETIC_KEYS);
   checkCount(nSamples, "makeMoons", 1);
   const nOut = Math.floor(nSamples / 2);
   const nIn = nSamples - nOut;
@@ -73,6 +75,7 @@ export interface CirclesOptions extends SyntheticOptions {
  * @returns `x` `[N, 2]`, `y` `[N]`
  */
 export function makeCircles(nSamples = 100, options: CirclesOptions = {}): LabeledData {
+  checkCall("makeCircles", arguments.length, options, [...SYNTHETIC_KEYS, "factor"]);
   checkCount(nSamples, "makeCircles", 1);
   const { factor = 0.8 } = options;
   if (!(factor >= 0 && factor < 1)) {
@@ -125,6 +128,14 @@ export function makeBlobs(
   nSamples = 100,
   options: BlobsOptions = {},
 ): LabeledData & { centers: Tensor } {
+  checkCall("makeBlobs", arguments.length, options, [
+    "nFeatures",
+    "centers",
+    "clusterStd",
+    "centerBox",
+    "shuffle",
+    "rng",
+  ]);
   checkCount(nSamples, "makeBlobs", 1);
   const { centerBox = [-10, 10], shuffle = true, rng = defaultRng() } = options;
   let centers: number[][];
@@ -188,6 +199,7 @@ export interface SpiralsOptions extends Omit<SyntheticOptions, "noise"> {
  * @returns `x` `[N, 2]`, `y` `[N]`
  */
 export function makeSpirals(nSamples = 300, options: SpiralsOptions = {}): LabeledData {
+  checkCall("makeSpirals", arguments.length, options, [...SYNTHETIC_KEYS, "nClasses"]);
   checkCount(nSamples, "makeSpirals", 1);
   const { nClasses = 3, noise = 0.2, shuffle = true, rng = defaultRng() } = options;
   checkCount(nClasses, "makeSpirals (nClasses)", 1);
@@ -232,6 +244,12 @@ export function trainTestSplit(
   data: LabeledData,
   options: SplitOptions = {},
 ): { train: LabeledData; test: LabeledData } {
+  checkCall("trainTestSplit", arguments.length, options, [
+    "testSize",
+    "shuffle",
+    "stratify",
+    "rng",
+  ]);
   const { testSize = 0.25, shuffle = true, stratify = false, rng = defaultRng() } = options;
   const n = data.y.length;
   if (data.x.shape[0] !== n) {
@@ -325,6 +343,13 @@ function linspace(start: number, stop: number, num: number, i: number, endpoint:
 
 function range(start: number, end: number): number[] {
   return Array.from({ length: end - start }, (_, i) => start + i);
+}
+
+const SYNTHETIC_KEYS = ["shuffle", "noise", "rng"];
+
+function checkCall(name: string, count: number, options: unknown, known: readonly string[]): void {
+  checkArgumentCount(`Cannot run ${name}`, count, 2);
+  checkOptions(`Cannot run ${name}`, options, known);
 }
 
 function checkCount(n: number, where: string, min: number): void {

@@ -1,5 +1,7 @@
 /** A small ustar (POSIX tar) reader that refuses entries escaping their folder. */
 
+import { checkArgumentCount } from "../tensor/options.ts";
+
 /** One archive member. `data` is a view into the archive bytes (no copy). */
 export interface TarEntry {
   /** Normalized relative path (`a/b.bin`; `./` segments and trailing `/` removed). */
@@ -34,6 +36,7 @@ const decoder = new TextDecoder();
  * ```
  */
 export function readTar(bytes: Uint8Array, name = "tar archive"): TarEntry[] {
+  checkArgumentCount("Cannot read tar", arguments.length, 2);
   const entries: TarEntry[] = [];
   let offset = 0;
   let longName: string | null = null;

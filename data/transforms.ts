@@ -11,6 +11,7 @@
 import { Tensor } from "../tensor/tensor.ts";
 import { BufferCache } from "../tensor/buffers.ts";
 import { defaultRng, type Rng } from "../tensor/rng.ts";
+import { checkArgumentCount, checkOptions, describeValue } from "../tensor/options.ts";
 
 /** A batch transform: returns the transformed batch (in place when the shape is unchanged). */
 export type Transform = (x: Tensor, rng?: Rng) => Tensor;
@@ -38,6 +39,7 @@ export const CIFAR10_STD: readonly number[] = Object.freeze([0.2470, 0.2435, 0.2
  * ```
  */
 export function toFloat(): Transform {
+  checkArgumentCount("Cannot create toFloat", arguments.length, 0);
   return (x) => {
     const d = x.data;
     for (let i = 0; i < d.length; i++) d[i] /= 255;
@@ -50,6 +52,7 @@ export function toFloat(): Transform {
  * (torchvision Normalize). A single value applies to every channel.
  */
 export function normalize(mean: readonly number[], std: readonly number[]): Transform {
+  checkArgumentCount("Cannot create normalize", arguments.length, 2);
   if (mean.length === 0 || mean.length !== std.length || std.some((s) => !(s > 0))) {
     throw new RangeError(
       `Cannot create normalize: expected equal-length mean and std with std > 0, got mean [${mean}] std [${std}]`,
@@ -101,6 +104,8 @@ export function randomCrop(
   size: number | readonly [number, number],
   options: RandomCropOptions = {},
 ): Transform {
+  checkArgumentCount("Cannot create randomCrop", arguments.length, 2);
+  checkOptions("Cannot create randomCrop", options, ["padding", "fill", "reuseOutput"]);
   const [th, tw] = typeof size === "number" ? [size, size] : size;
   const { padding = 0, fill = 0, reuseOutput = false } = options;
   if (
@@ -152,6 +157,7 @@ export function randomCrop(
 
 /** Mirrors each image left–right with probability `p` (one draw per sample), in place. @default p 0.5 */
 export function randomHorizontalFlip(p = 0.5): Transform {
+  checkArgumentCount("Cannot create randomHorizontalFlip", arguments.length, 1);
   if (!(p >= 0 && p <= 1)) {
     throw new RangeError(`Cannot create randomHorizontalFlip: expected 0 ≤ p ≤ 1, got ${p}`);
   }
@@ -172,6 +178,14 @@ export function randomHorizontalFlip(p = 0.5): Transform {
 
 /** Applies `transforms` left to right with the same rng (torchvision Compose). */
 export function compose(transforms: readonly Transform[]): Transform {
+  checkArgumentCount("Cannot create compose", arguments.length, 1);
+  if (!Array.isArray(transforms) || transforms.some((t) => typeof t !== "function")) {
+    throw new TypeError(
+      `Cannot create compose: expected an array of transforms (functions), got ${
+        describeValue(transforms)
+      }`,
+    );
+  }
   return (x, rng = defaultRng()) => transforms.reduce((acc, t) => t(acc, rng), x);
 }
 

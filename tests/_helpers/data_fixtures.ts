@@ -137,8 +137,12 @@ export interface Measured {
   arrayBuffersMiB: number;
 }
 
-/** Runs `fn` while sampling process memory; resolves (never rejects) with what happened. */
-export async function measure(fn: () => Promise<unknown>): Promise<Measured> {
+/**
+ * Runs `fn` while sampling process memory; resolves (never rejects) with what happened.
+ * Sampling goes on `settleMs` after `fn` settles (work a runtime keeps doing in the
+ * background, e.g. inflating the rest of a cancelled body, counts too); `ms` is `fn`'s time.
+ */
+export async function measure(fn: () => Promise<unknown>, settleMs = 0): Promise<Measured> {
   const usage = () => {
     const m = process.memoryUsage();
     return { rss: m.rss, ab: m.arrayBuffers ?? 0 };
@@ -158,6 +162,7 @@ export async function measure(fn: () => Promise<unknown>): Promise<Measured> {
     error = e as Error;
   }
   const ms = performance.now() - started;
+  if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
   sample();
   clearInterval(timer);
   const mib = (bytes: number) => Math.max(0, bytes) / 2 ** 20;
