@@ -12,8 +12,18 @@ export interface InputInfo {
   numClasses: number;
 }
 
-/** Learning-rate schedules the CLI offers. */
-export type SchedulerName = "none" | "step" | "cosine" | "onecycle" | "plateau";
+/** Learning-rate schedules the CLI offers: a name, or a new one with options (train/scheduler_spec.ts). */
+export type SchedulerName =
+  | "none"
+  | "step"
+  | "cosine"
+  | "onecycle"
+  | "plateau"
+  | "cosine-restarts"
+  | "cyclic"
+  | "polynomial"
+  | "constant"
+  | `${"cosine-restarts" | "cyclic" | "polynomial" | "constant"}:${string}`;
 
 /** Training settings a preset was tuned with; every one can be overridden by a flag. */
 export interface TrainingDefaults {
