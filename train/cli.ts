@@ -5,17 +5,16 @@
 
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { PRESET_NAMES, type SchedulerName } from "./presets.ts";
-import { parseSchedulerSpec, SCHEDULER_NAMES } from "./scheduler_spec.ts";
+import { PRESET_NAMES } from "./presets.ts";
 import type { LoopState } from "./loop.ts";
-import { nearestName } from "../tensor/options.ts";
+import { checkArgumentCount, describeValue, nearestName } from "../tensor/options.ts";
 
 /** Datasets the CLI trains on. */
 export const DATASETS = ["mnist", "fashion-mnist", "cifar10", "moons", "blobs", "spirals"] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "lion"] as const;
-/** Schedules `--scheduler` accepts (the new ones take options: train/scheduler_spec.ts). */
-export const SCHEDULERS = SCHEDULER_NAMES;
+/** Schedules `--scheduler` accepts. */
+export const SCHEDULERS = ["none", "step", "cosine", "onecycle", "plateau"] as const;
 
 /** A bad command line: the message is printed with the usage text, and the exit code is 2. */
 export class UsageError extends Error {
@@ -44,7 +43,7 @@ export interface CliOptions {
   optimizer?: (typeof OPTIMIZERS)[number];
   momentum?: number;
   weightDecay?: number;
-  scheduler?: SchedulerName;
+  scheduler?: (typeof SCHEDULERS)[number];
   /** Worker threads; default: all cores. 1 trains in the main thread. */
   workers?: number;
   seed: number;
@@ -136,15 +135,7 @@ const SETTINGS = {
   optimizer: sameSetting(choice(OPTIMIZERS)),
   momentum: numberSetting((n) => n >= 0 && n < 1, "a number in [0, 1)"),
   weightDecay: numberSetting((n) => n >= 0, "a number ≥ 0"),
-  scheduler: sameSetting(
-    z.string({ error: "expected a string" }).superRefine((text, ctx) => {
-      try {
-        parseSchedulerSpec(text);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-      }
-    }).transform((text) => text as SchedulerName),
-  ),
+  scheduler: sameSetting(choice(SCHEDULERS)),
   augment: sameSetting(z.boolean({ error: "expected true or false" })),
   seed: integerSetting(0, "a non-negative integer"),
   limit: integerSetting(1, "a positive integer"),
@@ -252,6 +243,12 @@ export function parseTrainState(state: unknown, file: string, action = "resume f
  * argument or conflicting flags; the message names the flag.
  */
 export function parseCli(args: readonly string[]): CliOptions {
+  checkArgumentCount("Cannot run parseCli", arguments.length, 1);
+  if (!Array.isArray(args) || args.some((a) => typeof a !== "string")) {
+    throw new TypeError(
+      `Cannot run parseCli: expected an array of strings, got ${describeValue(args)}`,
+    );
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
@@ -369,20 +366,18 @@ Data and model
                         (default: $SHARDGRAD_DATA_MIRROR, else the public mirrors)
 
 Training (defaults come from the preset; see train/presets.ts)
-  --epochs N            number of epochs (with --resume: the total to reach)
+  --epochs N            number of epochs (with --resume: the total to reach; a new total
+                        re-lays the step/cosine/onecycle schedule over it)
   --batch-size N        samples per optimizer step
   --lr X                learning rate (OneCycle: the peak)
   --optimizer NAME      ${OPTIMIZERS.join(" | ")}
   --momentum X          SGD/RMSprop momentum, in [0, 1)
   --weight-decay X      L2 penalty (decoupled for adamw)
   --scheduler NAME      ${SCHEDULERS.join(" | ")}
-                        options after a colon: cosine-restarts:t0=N,tMult=N,etaMin=X
-                        cyclic:baseLr=X,maxLr=X,stepSizeUp=N,stepSizeDown=N,mode=triangular|
-                        triangular2|exp_range,gamma=X  polynomial:totalIters=N,power=X
-                        constant:factor=X,totalIters=N
   --augment, --no-augment
                         random crop (padding 4 for 32×32 images, 2 otherwise) + horizontal flip (CIFAR only)
-  --workers N           worker threads (default: all cores; 1 trains in the main thread)
+  --workers N           worker threads (default: all cores; 1 trains in the main thread;
+                        more than the cores warns, more than 4× the cores or 256 is refused)
   --seed N              seeds initialization, shuffling, dropout and augmentation (default: 0)
 
 Output
@@ -399,6 +394,8 @@ Quick runs and tests
 
   -h, --help            this text
 
-Exit codes: 0 success, 1 failure (bad data, non-finite loss, bad checkpoint), 2 bad command line.
+Exit codes: 0 success, 1 failure (bad data, non-finite loss or parameters, bad checkpoint),
+2 bad command line (or one that does not fit: --out not writable, too many --workers,
+a --dataset the model does not fit).
 `;
 }

@@ -1,6 +1,7 @@
 /** The datasets train.ts knows, loaded as `TrainData` (uint8 images or float vectors) with class names. */
 
 import { Rng } from "../tensor/rng.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import {
   cifar10,
   CIFAR10_CLASSES,
@@ -48,6 +49,8 @@ export interface LoadDatasetOptions {
   /** Download progress of the current file (bytes so far, total when known). */
   onProgress?: (bytes: number, total: number | undefined) => void;
 }
+/** The keys of `LoadDatasetOptions` (checked at run time: keep in step with the interface). */
+const LOAD_DATASET_OPTIONS = ["mirror", "limitTrain", "limitTest", "splits", "onProgress"];
 
 const IMAGE_SETS = {
   mnist: { load: mnist, classes: MNIST_CLASSES, mean: MNIST_MEAN, std: MNIST_STD },
@@ -72,6 +75,8 @@ export async function loadDataset(
   name: string,
   options: LoadDatasetOptions = {},
 ): Promise<LoadedDataset> {
+  checkArgumentCount("Cannot run loadDataset", arguments.length, 2);
+  checkOptions("Cannot run loadDataset", options, LOAD_DATASET_OPTIONS);
   const { mirror, limitTrain = null, limitTest = null, splits = "both", onProgress } = options;
   if (name in SYNTHETIC) {
     const rng = new Rng(0);

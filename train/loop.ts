@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { Rng } from "../tensor/rng.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import type { ModelSpec } from "../layers/spec.ts";
 import type { OptimizerStateDict } from "../optim/optimizer.ts";
 import {
@@ -20,7 +21,6 @@ import { type Checkpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.t
 import { plotCurves } from "./plot_svg.ts";
 import type { EpochSummary, Progress } from "./progress.ts";
 import type { SchedulerName } from "./presets.ts";
-import { buildScheduler, parseSchedulerSpec } from "./scheduler_spec.ts";
 
 /** The settings of a run, stored in state.json so `--resume` continues with the same ones. */
 export interface RunConfig {
@@ -59,6 +59,19 @@ export interface FitOptions {
   resume?: Checkpoint;
 }
 
+/** The keys of `FitOptions` (checked at run time: keep in step with the interface). */
+const FIT_OPTIONS = [
+  "trainer",
+  "config",
+  "train",
+  "test",
+  "augment",
+  "spec",
+  "progress",
+  "out",
+  "resume",
+];
+
 /** What `fit` returns: per-epoch history and the final evaluation on the test set (or null). */
 export interface FitResult {
   history: EpochRecord[];
@@ -87,8 +100,6 @@ export interface LoopScheduler {
   step(metric?: number): void;
   stateDict(): unknown;
   loadStateDict(state: unknown): void;
-  /** False when the schedule was not laid out from `epochs` (a resume with other --epochs keeps it). */
-  horizon?: boolean;
 }
 
 interface SchedulerLike {
@@ -118,6 +129,7 @@ export function createScheduler(
   config: RunConfig,
   stepsPerEpoch: number,
 ): LoopScheduler {
+  checkArgumentCount("Cannot run createScheduler", arguments.length, 3);
   switch (config.scheduler) {
     case "step":
       return schedule(
@@ -137,20 +149,8 @@ export function createScheduler(
     }
     case "plateau":
       return schedule("metric", new ReduceLROnPlateau(trainer, { patience: 2, factor: 0.1 }));
-    default: {
-      // The schedules of train/scheduler_spec.ts (cosine-restarts, cyclic, polynomial, constant).
-      const built = buildScheduler(parseSchedulerSpec(config.scheduler), trainer, {
-        epochs: config.epochs,
-        lr: config.lr,
-        stepsPerEpoch,
-        cycleMomentum: (config.optimizer === "sgd" || config.optimizer === "rmsprop") &&
-          config.momentum > 0,
-      });
-      if (built !== null) {
-        return { ...schedule(built.timing, built.scheduler), horizon: built.horizon };
-      }
+    default:
       return { timing: "never", step() {}, stateDict: () => null, loadStateDict() {} };
-    }
   }
 }
 
@@ -192,6 +192,9 @@ export function epochSeed(seed: number, epoch: number): number {
  * one line (`resume: cosine schedule re-laid over 6 epochs (saved run planned 3); ...`).
  */
 export async function fit(options: FitOptions): Promise<FitResult> {
+  checkArgumentCount("Cannot run fit", arguments.length, 1);
+  if (options === undefined) throw new TypeError("Cannot run fit: expected options, got undefined");
+  checkOptions("Cannot run fit", options, FIT_OPTIONS);
   const { trainer, config, train, test, progress, out } = options;
   await trainer.setData("train", train, options.augment);
   if (test !== null) await trainer.setData("test", test);
@@ -216,8 +219,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     step = saved.step;
     if (
       saved.config.epochs !== config.epochs && firstEpoch <= config.epochs &&
-      (scheduler.timing === "epoch" || scheduler.timing === "batch") &&
-      scheduler.horizon !== false
+      (scheduler.timing === "epoch" || scheduler.timing === "batch")
     ) {
       scheduler = relaySchedule(trainer, config, stepsPerEpoch, saved);
       const lr = Number(trainer.paramGroups[0].lr.toPrecision(4));
@@ -354,6 +356,7 @@ export async function writeMetrics(
   config: RunConfig,
   history: EpochRecord[],
 ): Promise<void> {
+  checkArgumentCount("Cannot run writeMetrics", arguments.length, 3);
   await writeFileAtomic(
     join(out, "metrics.json"),
     JSON.stringify({ config, epochs: history }, null, 2) + "\n",

@@ -16,6 +16,7 @@ import {
   UsageError,
 } from "./cli.ts";
 import { checkModelFits, checkWorkers, specFrom } from "./_cli_checks.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import {
   checkOutputFolder,
   checkpointDir,
@@ -63,6 +64,8 @@ const SPEC_FILE_DEFAULTS: TrainingDefaults = {
 
 /** Parses `args`, runs training, resume or evaluation, prints the results; returns 0, 1 (failure) or 2 (bad flags). */
 export async function runCli(args: readonly string[], io: CliIO): Promise<number> {
+  checkArgumentCount("Cannot run runCli", arguments.length, 2);
+  checkOptions("Cannot run runCli: io", io, ["stdout", "stderr", "isTTY"]);
   let options: CliOptions;
   try {
     options = parseCli(args);
