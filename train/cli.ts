@@ -5,7 +5,8 @@
 
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { PRESET_NAMES } from "./presets.ts";
+import { PRESET_NAMES, type SchedulerName } from "./presets.ts";
+import { parseSchedulerSpec, SCHEDULER_NAMES } from "./scheduler_spec.ts";
 import type { LoopState } from "./loop.ts";
 import { checkArgumentCount, describeValue, nearestName } from "../tensor/options.ts";
 
@@ -13,8 +14,8 @@ import { checkArgumentCount, describeValue, nearestName } from "../tensor/option
 export const DATASETS = ["mnist", "fashion-mnist", "cifar10", "moons", "blobs", "spirals"] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "lion"] as const;
-/** Schedules `--scheduler` accepts. */
-export const SCHEDULERS = ["none", "step", "cosine", "onecycle", "plateau"] as const;
+/** Schedules `--scheduler` accepts (the new ones take options: train/scheduler_spec.ts). */
+export const SCHEDULERS = SCHEDULER_NAMES;
 
 /** A bad command line: the message is printed with the usage text, and the exit code is 2. */
 export class UsageError extends Error {
@@ -43,7 +44,7 @@ export interface CliOptions {
   optimizer?: (typeof OPTIMIZERS)[number];
   momentum?: number;
   weightDecay?: number;
-  scheduler?: (typeof SCHEDULERS)[number];
+  scheduler?: SchedulerName;
   /** Worker threads; default: all cores. 1 trains in the main thread. */
   workers?: number;
   seed: number;
@@ -135,7 +136,15 @@ const SETTINGS = {
   optimizer: sameSetting(choice(OPTIMIZERS)),
   momentum: numberSetting((n) => n >= 0 && n < 1, "a number in [0, 1)"),
   weightDecay: numberSetting((n) => n >= 0, "a number ≥ 0"),
-  scheduler: sameSetting(choice(SCHEDULERS)),
+  scheduler: sameSetting(
+    z.string({ error: "expected a string" }).superRefine((text, ctx) => {
+      try {
+        parseSchedulerSpec(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    }).transform((text) => text as SchedulerName),
+  ),
   augment: sameSetting(z.boolean({ error: "expected true or false" })),
   seed: integerSetting(0, "a non-negative integer"),
   limit: integerSetting(1, "a positive integer"),
@@ -374,6 +383,10 @@ Training (defaults come from the preset; see train/presets.ts)
   --momentum X          SGD/RMSprop momentum, in [0, 1)
   --weight-decay X      L2 penalty (decoupled for adamw)
   --scheduler NAME      ${SCHEDULERS.join(" | ")}
+                        options after a colon: cosine-restarts:t0=N,tMult=N,etaMin=X
+                        cyclic:baseLr=X,maxLr=X,stepSizeUp=N,stepSizeDown=N,mode=triangular|
+                        triangular2|exp_range,gamma=X  polynomial:totalIters=N,power=X
+                        constant:factor=X,totalIters=N
   --augment, --no-augment
                         random crop (padding 4 for 32×32 images, 2 otherwise) + horizontal flip (CIFAR only)
   --workers N           worker threads (default: all cores; 1 trains in the main thread;

@@ -21,6 +21,7 @@ import { type Checkpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.t
 import { plotCurves } from "./plot_svg.ts";
 import type { EpochSummary, Progress } from "./progress.ts";
 import type { SchedulerName } from "./presets.ts";
+import { buildScheduler, parseSchedulerSpec } from "./scheduler_spec.ts";
 
 /** The settings of a run, stored in state.json so `--resume` continues with the same ones. */
 export interface RunConfig {
@@ -100,6 +101,8 @@ export interface LoopScheduler {
   step(metric?: number): void;
   stateDict(): unknown;
   loadStateDict(state: unknown): void;
+  /** False when the schedule was not laid out from `epochs` (a resume with other --epochs keeps it). */
+  horizon?: boolean;
 }
 
 interface SchedulerLike {
@@ -149,8 +152,20 @@ export function createScheduler(
     }
     case "plateau":
       return schedule("metric", new ReduceLROnPlateau(trainer, { patience: 2, factor: 0.1 }));
-    default:
+    default: {
+      // The schedules of train/scheduler_spec.ts (cosine-restarts, cyclic, polynomial, constant).
+      const built = buildScheduler(parseSchedulerSpec(config.scheduler), trainer, {
+        epochs: config.epochs,
+        lr: config.lr,
+        stepsPerEpoch,
+        cycleMomentum: (config.optimizer === "sgd" || config.optimizer === "rmsprop") &&
+          config.momentum > 0,
+      });
+      if (built !== null) {
+        return { ...schedule(built.timing, built.scheduler), horizon: built.horizon };
+      }
       return { timing: "never", step() {}, stateDict: () => null, loadStateDict() {} };
+    }
   }
 }
 
@@ -219,7 +234,8 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     step = saved.step;
     if (
       saved.config.epochs !== config.epochs && firstEpoch <= config.epochs &&
-      (scheduler.timing === "epoch" || scheduler.timing === "batch")
+      (scheduler.timing === "epoch" || scheduler.timing === "batch") &&
+      scheduler.horizon !== false
     ) {
       scheduler = relaySchedule(trainer, config, stepsPerEpoch, saved);
       const lr = Number(trainer.paramGroups[0].lr.toPrecision(4));
