@@ -14,6 +14,7 @@ export * from "./checkpoint.ts";
 export * from "./progress.ts";
 export * from "./plot_svg.ts";
 export * from "./presets.ts";
+export * from "./scheduler_spec.ts";
 export * from "./datasets.ts";
 export * from "./report.ts";
 export * from "./cli.ts";
