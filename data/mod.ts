@@ -8,7 +8,9 @@
  */
 
 export {
+  CacheDirError,
   ChecksumError,
+  DEFAULT_MAX_BYTES,
   type DownloadOptions,
   fetchCached,
   type FetchCachedOptions,
@@ -16,6 +18,7 @@ export {
   type ProgressCallback,
   resolveCacheDir,
   sha256Hex,
+  SizeLimitError,
 } from "./fetch_cached.ts";
 export { gunzip, type GunzipOptions, isGzip } from "./gunzip.ts";
 export { readTar, type TarEntry } from "./tar.ts";
@@ -44,6 +47,8 @@ export {
   MNIST_CLASSES,
   MNIST_MIRRORS,
   MNIST_SHA256,
+  MNIST_SIZES,
+  MNIST_VERIFICATION,
   type MnistOptions,
 } from "./mnist.ts";
 export {
@@ -51,7 +56,9 @@ export {
   CIFAR10_ARCHIVE,
   CIFAR10_ARCHIVE_SHA256,
   CIFAR10_CLASSES,
+  CIFAR10_CHECKS,
   CIFAR10_MIRRORS,
+  CIFAR10_RECORDS_PER_BATCH,
   type Cifar10Options,
 } from "./cifar10.ts";
 export { type MatClass, type MatData, type MatFile, type MatVariable, parseMat, type ParseMatOptions } from "./mat.ts";
