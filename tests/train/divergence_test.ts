@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../../tensor/rng.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
 import { makeSpirals } from "../../data/synthetic.ts";
 import { LocalTrainer } from "../../train/local_trainer.ts";
 import { fit, type RunConfig } from "../../train/loop.ts";
@@ -122,9 +123,8 @@ const CASES: [string, Fault, boolean, RegExp][] = [
       afterStep: 2 * STEPS_PER_EPOCH,
       corrupt: async (t) => {
         const state = await t.optimizerStateDict();
-        const buffer = (state.state as Record<string, { momentum_buffer: { data: Float32Array } }>)[
-          "1"
-        ].momentum_buffer;
+        const states = state.state as unknown as Record<string, { momentum_buffer: Tensor }>;
+        const buffer = states["1"].momentum_buffer;
         buffer.data[3] = Infinity;
         await t.loadOptimizerStateDict(state);
       },
