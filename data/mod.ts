@@ -63,7 +63,7 @@ export {
 } from "./cifar10.ts";
 export { type MatClass, type MatData, type MatFile, type MatVariable, parseMat, type ParseMatOptions } from "./mat.ts";
 export { Md5, md5Hex } from "./md5.ts";
-export { svhn, SVHN_CHECKS, SVHN_CLASSES, SVHN_FILES, SVHN_MIRRORS, SVHN_OPTION_KEYS, type SvhnOptions, type SvhnSplit } from "./svhn.ts";
+export { svhn, SVHN_CHECKS, SVHN_CLASSES, SVHN_FILES, SVHN_MEAN, SVHN_MIRRORS, SVHN_OPTION_KEYS, SVHN_STD, type SvhnOptions, type SvhnSplit } from "./svhn.ts";
 export { type Dataset, ImageDataset, TensorDataset } from "./dataset.ts";
 export { type Batch, DataLoader, type DataLoaderOptions } from "./data_loader.ts";
 export {

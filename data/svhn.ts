@@ -8,6 +8,7 @@ import { defaultCacheDir, ensureWritableDir } from "./_fs.ts";
 import {
   DOWNLOAD_OPTION_KEYS,
   type DownloadOptions,
+  FetchError,
   fromMirrors,
   readCached,
   readCacheMeta,
@@ -75,6 +76,13 @@ export const SVHN_CHECKS = Object.freeze(
     custom: "structure only (custom file, allowUnverified)",
   } as const,
 );
+
+/**
+ * Per-channel pixel mean and std of the train split (÷255 scale), as commonly quoted for
+ * SVHN (e.g. in PyTorch examples); not recomputed here, the real files were not at hand.
+ */
+export const SVHN_MEAN: readonly number[] = Object.freeze([0.4377, 0.4438, 0.4728]);
+export const SVHN_STD: readonly number[] = Object.freeze([0.1980, 0.2010, 0.1970]);
 
 /** Class names, `classes[label]`: the digit (SVHN's label 10 is the digit 0, stored as 0). */
 export const SVHN_CLASSES: readonly string[] = Object.freeze(
@@ -158,7 +166,15 @@ export async function svhn(options: SvhnOptions = {}): Promise<ImageDataset> {
         });
         return { check, ...parsed };
       },
-    );
+    ).catch(async (error) => {
+      const meta = await readCacheMeta(cacheDir, cacheName);
+      if (!(error instanceof FetchError) || meta?.check !== SVHN_CHECKS.custom) throw error;
+      throw new FetchError(
+        `${error.message}\nThe cache holds a custom ${file} accepted with allowUnverified; ` +
+          `pass { allowUnverified: true } again (train.ts: --allow-unverified-data) to use it.`,
+        error.attempts,
+      );
+    });
   }
   const { images, labels, n, check: verification } = loaded;
   return new ImageDataset(images, labels, [n, 3, 32, 32], SVHN_CLASSES, verification);

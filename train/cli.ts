@@ -11,7 +11,16 @@ import type { LoopState } from "./loop.ts";
 import { checkArgumentCount, describeValue, nearestName } from "../tensor/options.ts";
 
 /** Datasets the CLI trains on. */
-export const DATASETS = ["mnist", "fashion-mnist", "cifar10", "moons", "blobs", "spirals"] as const;
+export const DATASETS = [
+  "mnist",
+  "fashion-mnist",
+  "cifar10",
+  "svhn",
+  "svhn-extra",
+  "moons",
+  "blobs",
+  "spirals",
+] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "lion"] as const;
 /** Schedules `--scheduler` accepts (the new ones take options: train/scheduler_spec.ts). */
@@ -61,6 +70,8 @@ export interface CliOptions {
   limitTrain?: number;
   /** Use only the first N test samples. */
   limitTest?: number;
+  /** `--allow-unverified-data`: accept custom CIFAR-10/SVHN files checked by structure only. */
+  allowUnverifiedData?: boolean;
 }
 
 const FLAGS = {
@@ -85,6 +96,8 @@ const FLAGS = {
   help: { type: "boolean", short: "h" },
   "limit-train": { type: "string" },
   "limit-test": { type: "string" },
+  "svhn-extra": { type: "boolean" },
+  "allow-unverified-data": { type: "boolean" },
 } as const;
 
 /** Flags that may accompany `--resume` (everything else comes from the checkpoint's state.json). */
@@ -93,13 +106,23 @@ const RESUME_FLAGS = new Set([
   "epochs",
   "workers",
   "mirror",
+  "allow-unverified-data",
   "out",
   "json",
   "quiet",
   "help",
 ]);
 /** Flags that may accompany `--eval`. */
-const EVAL_FLAGS = new Set(["eval", "dataset", "mirror", "json", "quiet", "help", "limit-test"]);
+const EVAL_FLAGS = new Set([
+  "eval",
+  "dataset",
+  "mirror",
+  "allow-unverified-data",
+  "json",
+  "quiet",
+  "help",
+  "limit-test",
+]);
 
 /**
  * One rule per run setting, applied to values (numbers, strings, booleans) and shared by the
@@ -172,6 +195,8 @@ const SCHEMA = z.strictObject({
   help: z.boolean().default(false),
   "limit-train": SETTINGS.limit.flag.optional(),
   "limit-test": SETTINGS.limit.flag.optional(),
+  "svhn-extra": z.boolean().optional(),
+  "allow-unverified-data": z.boolean().default(false),
 });
 
 /** A run's settings as state.json's `config` holds them (train/loop.ts `RunConfig`), under the flags' rules. */
@@ -293,6 +318,11 @@ export function parseCli(args: readonly string[]): CliOptions {
   if (v.resume !== undefined && v.eval !== undefined) {
     throw new UsageError(`--resume and --eval cannot be combined`);
   }
+  if (v["svhn-extra"] && v.dataset !== "svhn" && v.dataset !== "svhn-extra") {
+    throw new UsageError(
+      `--svhn-extra adds SVHN's extra split to its training set: it needs --dataset svhn, got --dataset ${v.dataset}`,
+    );
+  }
   if (v.json && v.quiet) {
     throw new UsageError(
       `--json and --quiet cannot be combined (--json already prints only JSON lines)`,
@@ -313,7 +343,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     }
   }
   return {
-    dataset: v.dataset,
+    dataset: v["svhn-extra"] ? "svhn-extra" : v.dataset,
     datasetGiven: values.dataset !== undefined,
     model: v.model,
     epochs: v.epochs,
@@ -335,6 +365,7 @@ export function parseCli(args: readonly string[]): CliOptions {
     help: v.help,
     limitTrain: v["limit-train"],
     limitTest: v["limit-test"],
+    allowUnverifiedData: v["allow-unverified-data"],
   };
 }
 
@@ -370,9 +401,13 @@ With no flags: the mnist-cnn preset on MNIST, all cores, reaching ≥ 99% test a
 Data and model
   --dataset NAME        ${DATASETS.join(" | ")}  (default: mnist)
   --model PRESET|FILE   ${PRESET_NAMES.join(" | ")}, or a JSON model spec file
-                        (default: mnist-cnn for MNIST/Fashion-MNIST, cifar-cnn for CIFAR-10, mlp otherwise)
-  --mirror URL|DIR      where to fetch MNIST/Fashion-MNIST/CIFAR-10 files from
+                        (default: mnist-cnn for MNIST/Fashion-MNIST, cifar-cnn for CIFAR-10/SVHN, mlp otherwise)
+  --svhn-extra          with --dataset svhn: train on train + extra (604,388 images; same as --dataset svhn-extra)
+  --mirror URL|DIR      where to fetch MNIST/Fashion-MNIST/CIFAR-10/SVHN files from
                         (default: $SHARDGRAD_DATA_MIRROR, else the public mirrors)
+  --allow-unverified-data
+                        accept CIFAR-10/SVHN files that are not the published ones (custom or
+                        cut-down sets in the same layout), checked by structure only
 
 Training (defaults come from the preset; see train/presets.ts)
   --epochs N            number of epochs (with --resume: the total to reach; a new total

@@ -9,6 +9,11 @@ import {
   fashionMnist,
   mnist,
   MNIST_CLASSES,
+  svhn,
+  SVHN_CLASSES,
+  SVHN_MEAN,
+  SVHN_STD,
+  type SvhnOptions,
 } from "../data/mod.ts";
 import { CIFAR10_MEAN, CIFAR10_STD, MNIST_MEAN, MNIST_STD } from "../data/transforms.ts";
 import {
@@ -18,7 +23,7 @@ import {
   makeSpirals,
   trainTestSplit,
 } from "../data/synthetic.ts";
-import type { ImageDataset } from "../data/dataset.ts";
+import { ImageDataset } from "../data/dataset.ts";
 import type { ImageData, VectorData } from "./trainer.ts";
 
 /** Fashion-MNIST training-set pixel mean and std (÷255 scale). */
@@ -44,13 +49,22 @@ export interface LoadDatasetOptions {
   limitTrain?: number | null;
   /** Keep only the first N test samples. */
   limitTest?: number | null;
+  /** Accept custom CIFAR-10/SVHN files checked by structure only (`--allow-unverified-data`). */
+  allowUnverified?: boolean;
   /** Which splits to load. @default both */
   splits?: "both" | "test";
   /** Download progress of the current file (bytes so far, total when known). */
   onProgress?: (bytes: number, total: number | undefined) => void;
 }
 /** The keys of `LoadDatasetOptions` (checked at run time: keep in step with the interface). */
-const LOAD_DATASET_OPTIONS = ["mirror", "limitTrain", "limitTest", "splits", "onProgress"];
+const LOAD_DATASET_OPTIONS = [
+  "mirror",
+  "limitTrain",
+  "limitTest",
+  "allowUnverified",
+  "splits",
+  "onProgress",
+];
 
 const IMAGE_SETS = {
   mnist: { load: mnist, classes: MNIST_CLASSES, mean: MNIST_MEAN, std: MNIST_STD },
@@ -61,7 +75,11 @@ const IMAGE_SETS = {
     std: FASHION_MNIST_STD,
   },
   cifar10: { load: cifar10, classes: CIFAR10_CLASSES, mean: CIFAR10_MEAN, std: CIFAR10_STD },
+  svhn: { load: loadSvhn(false), classes: SVHN_CLASSES, mean: SVHN_MEAN, std: SVHN_STD },
+  "svhn-extra": { load: loadSvhn(true), classes: SVHN_CLASSES, mean: SVHN_MEAN, std: SVHN_STD },
 } as const;
+/** The sets whose loaders take `allowUnverified`. */
+const UNVERIFIABLE = new Set(["cifar10", "svhn", "svhn-extra"]);
 
 /** 2-D toy sets: 1000 points, 750 train / 250 test, always generated from seed 0 (the data is fixed; --seed varies the model). */
 const SYNTHETIC: Record<string, (rng: Rng) => LabeledData> = {
@@ -70,14 +88,21 @@ const SYNTHETIC: Record<string, (rng: Rng) => LabeledData> = {
   spirals: (rng) => makeSpirals(1000, { nClasses: 3, noise: 0.2, rng }),
 };
 
-/** Loads `name` (mnist, fashion-mnist, cifar10, moons, blobs, spirals). */
+/** Loads `name` (mnist, fashion-mnist, cifar10, svhn, svhn-extra, moons, blobs, spirals). */
 export async function loadDataset(
   name: string,
   options: LoadDatasetOptions = {},
 ): Promise<LoadedDataset> {
   checkArgumentCount("Cannot run loadDataset", arguments.length, 2);
   checkOptions("Cannot run loadDataset", options, LOAD_DATASET_OPTIONS);
-  const { mirror, limitTrain = null, limitTest = null, splits = "both", onProgress } = options;
+  const {
+    mirror,
+    limitTrain = null,
+    limitTest = null,
+    splits = "both",
+    onProgress,
+    allowUnverified = false,
+  } = options;
   if (name in SYNTHETIC) {
     const rng = new Rng(0);
     const all = SYNTHETIC[name](rng);
@@ -95,10 +120,19 @@ export async function loadDataset(
   const set = IMAGE_SETS[name as keyof typeof IMAGE_SETS];
   if (set === undefined) {
     throw new TypeError(
-      `Cannot load dataset "${name}": unknown (expected mnist, fashion-mnist, cifar10, moons, blobs or spirals)`,
+      `Cannot load dataset "${name}": unknown (expected mnist, fashion-mnist, cifar10, svhn, svhn-extra, moons, blobs or spirals)`,
     );
   }
-  const mirrors = { ...(mirror !== undefined ? { mirrors: [mirror] } : {}), onProgress };
+  if (allowUnverified && !UNVERIFIABLE.has(name)) {
+    throw new TypeError(
+      `Cannot load dataset "${name}": allowUnverified (--allow-unverified-data) applies to cifar10 and svhn only`,
+    );
+  }
+  const mirrors = {
+    ...(mirror !== undefined ? { mirrors: [mirror] } : {}),
+    ...(allowUnverified ? { allowUnverified } : {}),
+    onProgress,
+  };
   const test = await set.load({ train: false, ...mirrors });
   const train = splits === "both" ? await set.load({ train: true, ...mirrors }) : test.slice(0, 0);
   const toData = (ds: ImageDataset, limit: number | null): ImageData => {
@@ -131,5 +165,33 @@ function vectors(data: LabeledData, limit: number | null): VectorData {
     x: data.x.data.slice(0, n * f),
     shape: [n, f],
     labels: data.y.slice(0, n),
+  };
+}
+
+/**
+ * SVHN for the trainer: `train: false` is the test split (26,032 images); `train: true` the
+ * train split (73,257), with the extra split appended when `extra` (604,388 in all).
+ */
+function loadSvhn(extra: boolean) {
+  return async (
+    { train = true, ...options }: { train?: boolean } & Omit<SvhnOptions, "split">,
+  ): Promise<ImageDataset> => {
+    if (!train) return await svhn({ ...options, split: "test" });
+    const base = await svhn({ ...options, split: "train" });
+    if (!extra) return base;
+    const more = await svhn({ ...options, split: "extra" });
+    const images = new Uint8Array(base.images.length + more.images.length);
+    images.set(base.images);
+    images.set(more.images, base.images.length);
+    const labels = new Int32Array(base.length + more.length);
+    labels.set(base.labels);
+    labels.set(more.labels, base.length);
+    return new ImageDataset(
+      images,
+      labels,
+      [labels.length, 3, 32, 32],
+      SVHN_CLASSES,
+      `train: ${base.verification}; extra: ${more.verification}`,
+    );
   };
 }

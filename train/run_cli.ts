@@ -45,6 +45,8 @@ const DEFAULT_MODEL: Record<string, string> = {
   mnist: "mnist-cnn",
   "fashion-mnist": "mnist-cnn",
   cifar10: "cifar-cnn",
+  svhn: "cifar-cnn",
+  "svhn-extra": "cifar-cnn",
   moons: "mlp",
   blobs: "mlp",
   spirals: "mlp",
@@ -124,6 +126,7 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
   });
   const data = await loadDataset(resumed?.config.dataset ?? options.dataset, {
     mirror: options.mirror,
+    allowUnverified: options.allowUnverifiedData,
     limitTrain: resumed ? resumed.config.limitTrain : options.limitTrain ?? null,
     limitTest: resumed ? resumed.config.limitTest : options.limitTest ?? null,
     onProgress: (bytes, total) =>
@@ -214,6 +217,7 @@ async function evaluateCheckpoint(
   const dataset = options.datasetGiven || saved === null ? options.dataset : saved.config.dataset;
   const data = await loadDataset(dataset, {
     mirror: options.mirror,
+    allowUnverified: options.allowUnverifiedData,
     limitTest: options.limitTest ?? saved?.config.limitTest ?? null,
     splits: "test",
   });
