@@ -44,6 +44,7 @@ for (const model of ["cifar-cnn", "resnet-small"]) {
           model,
           "--mirror",
           dir,
+          "--allow-unverified-data", // 8 records per batch: a custom archive, structure only
           "--epochs",
           "1",
           "--batch-size",
@@ -75,3 +76,19 @@ for (const model of ["cifar-cnn", "resnet-small"]) {
     }
   });
 }
+
+test("train.ts --dataset cifar10 refuses a tiny custom archive without --allow-unverified-data, naming the flag", async () => {
+  const { path: dir, cleanup } = await tempDir("shardgrad-cifar-");
+  try {
+    await tinyCifar(dir);
+    const args = ["--dataset", "cifar10", "--mirror", dir, "--epochs", "1", "--workers", "1"];
+    const run = await spawnCli([...args, "--out", join(dir, "run")], {
+      env: { SHARDGRAD_CACHE: join(dir, "cache") },
+    });
+    assert.notEqual(run.code, 0, run.stdout);
+    assert.match(run.stderr, /holds 8 records, not the 10000 of the real set/);
+    assert.match(run.stderr, /--allow-unverified-data/);
+  } finally {
+    await cleanup();
+  }
+});
