@@ -237,18 +237,30 @@ export class OneCycleLR extends LRScheduler {
   /** lr of every group at `lastEpoch`; with cycleMomentum also writes each group's momentum (or betas[0]). */
   getLr(): number[] {
     const { lrs, momentums } = this.#at(this.lastEpoch);
-    if (this.cycleMomentum) {
-      this.optimizer.paramGroups.forEach((group, i) => {
-        if (this.#useBeta1) group.betas = [momentums[i], ...(group.betas ?? []).slice(1)];
-        else group.momentum = momentums[i];
-      });
-    }
+    this.#writeMomentums(momentums);
     return lrs;
+  }
+
+  /**
+   * Jumps to `step` (`step(epoch)`, or SequentialLR's restart): PyTorch's OneCycleLR has no
+   * closed form there and runs `get_lr()`, so the momentum follows the jump as well.
+   */
+  override stepTo(step: number): void {
+    super.stepTo(step);
+    this.#writeMomentums(this.#at(step).momentums);
   }
 
   /** Closed form: the lr of every group at `step` (no side effects). */
   lrAt(step: number): number[] {
     return this.#at(step).lrs;
+  }
+
+  #writeMomentums(momentums: number[]): void {
+    if (!this.cycleMomentum) return;
+    this.optimizer.paramGroups.forEach((group, i) => {
+      if (this.#useBeta1) group.betas = [momentums[i], ...(group.betas ?? []).slice(1)];
+      else group.momentum = momentums[i];
+    });
   }
 
   #at(step: number): { lrs: number[]; momentums: number[] } {

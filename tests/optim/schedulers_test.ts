@@ -574,3 +574,17 @@ for (const [label, run, message] of stepErrors) {
     assert.throws(run, message);
   });
 }
+
+test("OneCycleLR.step(epoch) jumps the momentum with the lr (PyTorch runs get_lr() there)", () => {
+  const walked = sgd(0.9);
+  const a = new OneCycleLR(walked, 1, { totalSteps: 20 });
+  for (let s = 0; s < 7; s++) a.step();
+  const jumped = sgd(0.9);
+  const b = new OneCycleLR(jumped, 1, { totalSteps: 20 });
+  b.step(7);
+  assert.deepEqual(
+    jumped.paramGroups.map((g) => [g.lr, g.momentum]),
+    walked.paramGroups.map((g) => [g.lr, g.momentum]),
+  );
+  assert.notEqual(jumped.paramGroups[0].momentum, 0.95);
+});
