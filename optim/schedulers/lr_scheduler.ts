@@ -2,15 +2,15 @@
 
 import { checkArgumentCount, describe } from "../_options.ts";
 
-/** What a scheduler reads and writes in a param group: `lr`, PyTorch's `initial_lr`, and OneCycleLR's momentum. */
+/** What a scheduler reads and writes in a param group: `lr`, PyTorch's `initial_lr`, and the momentum OneCycleLR and CyclicLR cycle. */
 export interface SchedulerParamGroup {
   /** Current learning rate; the only value most schedulers write. */
   lr: number;
   /** The lr schedules start from (PyTorch's `initial_lr`); the first scheduler sets it. */
   initialLr?: number;
-  /** SGD/RMSprop momentum (OneCycleLR may cycle it). */
+  /** SGD/RMSprop momentum (OneCycleLR and CyclicLR may cycle it). */
   momentum?: number;
-  /** Adam-style betas (OneCycleLR may cycle betas[0]). */
+  /** Adam-style betas (OneCycleLR and CyclicLR may cycle betas[0]). */
   betas?: readonly number[];
 }
 

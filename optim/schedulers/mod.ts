@@ -1,4 +1,4 @@
-/** Learning-rate schedulers: they write `optimizer.paramGroups[i].lr` (and nothing else, but OneCycleLR's momentum). */
+/** Learning-rate schedulers: they write `optimizer.paramGroups[i].lr` (and, for OneCycleLR and CyclicLR, the momentum). */
 
 export {
   checkOptimizer,
