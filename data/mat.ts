@@ -6,6 +6,7 @@
  */
 
 import { Elements, latin1, MI, typeName } from "./_mat_elements.ts";
+import { checkArgumentCount, checkOptions, describeValue } from "../tensor/options.ts";
 
 /** MATLAB array classes this reader returns. */
 // deno-fmt-ignore
@@ -75,6 +76,20 @@ export async function parseMat(
   name = "MAT-file",
   options: ParseMatOptions = {},
 ): Promise<MatFile> {
+  const where = "Cannot run parseMat";
+  checkArgumentCount(where, arguments.length, 3);
+  checkOptions(where, options, ["maxBytes"]);
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `${where}: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}`,
+    );
+  }
+  const { maxBytes } = options;
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+    throw new RangeError(
+      `${where}: expected maxBytes to be an integer ≥ 0, got ${describeValue(maxBytes)}`,
+    );
+  }
   const { littleEndian, description, end } = readHeader(bytes, name);
   const variables = new Map<string, MatVariable>();
   const outer: Elements = new Elements(bytes, littleEndian, name, "", false);
@@ -83,7 +98,7 @@ export async function parseMat(
     const el = outer.tag(pos, end, false);
     let variable: MatVariable;
     if (el.type === MI.COMPRESSED) {
-      const limit = options.maxBytes ?? DEFLATE_MAX_RATIO * el.size + 1024;
+      const limit = maxBytes ?? DEFLATE_MAX_RATIO * el.size + 1024;
       const inner = await inflate(
         bytes.subarray(el.data, el.data + el.size),
         littleEndian,

@@ -3,6 +3,8 @@
  * no MD5. Used to verify downloads against a published digest, never for security.
  */
 
+import { describeValue } from "../tensor/options.ts";
+
 /**
  * Incremental MD5: feed any number of chunks with `update`, then `hexDigest()`.
  * Chunk boundaries do not change the result; lengths beyond 2^32 bits are counted
@@ -27,6 +29,9 @@ export class Md5 {
   /** Adds `bytes` to the message. */
   update(bytes: Uint8Array): this {
     if (this.#done) throw new TypeError("Cannot update Md5: digest() was already called");
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(`Cannot update Md5: expected a Uint8Array, got ${describeValue(bytes)}`);
+    }
     this.#length += bytes.length;
     let at = 0;
     if (this.#pending > 0) {

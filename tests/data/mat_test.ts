@@ -324,3 +324,23 @@ test("parseMat() reads a header-only file as no variables, and ignores trailing 
   const padded = concat([await encodeMat([u8([5])]), new Uint8Array(4)]);
   assert.deepEqual(Array.from((await parseMat(padded, "t.mat")).variables.get("X")!.data), [5]);
 });
+
+test("parseMat() checks its call: bytes must be a Uint8Array, options only maxBytes (an integer ≥ 0)", async () => {
+  const file = await encodeMat([u8([1])]);
+  await assert.rejects(
+    parseMat([1, 2] as never),
+    /Cannot run parseMat: expected the file's bytes as a Uint8Array, got/,
+  );
+  await assert.rejects(
+    parseMat(file, "t.mat", { maxByte: 5 } as never),
+    /unknown option "maxByte" \(did you mean "maxBytes"\?/,
+  );
+  await assert.rejects(
+    parseMat(file, "t.mat", { maxBytes: -1 }),
+    /expected maxBytes to be an integer ≥ 0, got -1/,
+  );
+  await assert.rejects(
+    (parseMat as (...a: unknown[]) => Promise<unknown>)(file, "t.mat", {}, 4),
+    /expected at most 3 arguments, got 4/,
+  );
+});

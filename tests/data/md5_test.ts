@@ -67,4 +67,8 @@ test("Md5.update() after digest() is an error, and digest() can be read twice", 
   assert.equal(h.hexDigest(), "900150983cd24fb0d6963f7d28e17f72");
   assert.equal(h.hexDigest(), "900150983cd24fb0d6963f7d28e17f72");
   assert.throws(() => h.update(enc.encode("d")), /digest\(\) was already called/);
+  assert.throws(
+    () => new Md5().update("abc" as never),
+    /Cannot update Md5: expected a Uint8Array, got/,
+  );
 });
