@@ -15,9 +15,9 @@ export const GENERATION = /^checkpoint-(\d{6,})$/;
 
 /**
  * Checks, before any training, that checkpoints can be saved in `path`: it is not a file,
- * not under a file, not a generation of another run, and a file can be created in it (a
- * probe, removed at once; folders created for the probe are removed again). Throws one
- * Error naming the path and the problem.
+ * not under a file, not a generation of another run, its `latest` (if any) is a link to a
+ * generation, and a file can be created in it (a probe, removed at once; folders created
+ * for the probe are removed again). Throws one Error naming the path and the problem.
  */
 export async function checkOutputFolder(path: string): Promise<void> {
   const where = `Cannot write checkpoints to ${path}`;
@@ -51,6 +51,7 @@ export async function checkOutputFolder(path: string): Promise<void> {
       cause: error,
     });
   }
+  await readLatest(path, where);
 }
 
 /** The folder `path` names: itself, or the folder of a file in it. */
@@ -63,22 +64,23 @@ export async function folderOf(path: string): Promise<string> {
   return info.isDirectory() ? path : dirname(path);
 }
 
-/** The generation `dir/latest` names, or null when there is no such link. */
-export async function readLatest(dir: string): Promise<{ name: string; number: number } | null> {
+/** The generation `dir/latest` names, or null when there is no such link; errors start with `where`. */
+export async function readLatest(
+  dir: string,
+  where: string,
+): Promise<{ name: string; number: number } | null> {
   const link = join(dir, LATEST_LINK);
   let name: string;
   try {
     name = await readlink(link);
   } catch (error) {
     if (isNotFound(error)) return null;
-    throw new Error(`Cannot open checkpoint ${dir}: ${link} is not a symlink to a generation`, {
-      cause: error,
-    });
+    throw new Error(`${where}: ${link} is not a symlink to a generation`, { cause: error });
   }
   const match = GENERATION.exec(name);
   if (match === null) {
     throw new Error(
-      `Cannot open checkpoint ${dir}: ${link} points to "${name}", not to a checkpoint-NNNNNN folder beside it`,
+      `${where}: ${link} points to "${name}", not to a checkpoint-NNNNNN folder beside it`,
     );
   }
   return { name, number: Number(match[1]) };
@@ -94,6 +96,7 @@ export async function isGeneration(folder: string): Promise<boolean> {
   );
 }
 
+/** Saving into a generation would nest runs inside runs: refused, naming the run folder. */
 export async function refuseGeneration(dir: string, where: string): Promise<void> {
   if (await isGeneration(dir)) {
     throw new Error(
@@ -126,6 +129,7 @@ export async function linkFiles(dir: string, names: readonly string[]): Promise<
   if (changed) await syncDir(dir);
 }
 
+/** Whether `path` exists (following links). */
 export async function exists(path: string): Promise<boolean> {
   return await stat(path).then(() => true, () => false);
 }

@@ -168,7 +168,7 @@ export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promi
   ];
   await mkdir(dir, { recursive: true });
   await refuseGeneration(dir, where);
-  const current = await readLatest(dir);
+  const current = await readLatest(dir, where);
   await removeStale(dir, current?.name ?? null);
   await saveHooks.afterStep?.("cleaned");
   const next = `checkpoint-${String((current?.number ?? 0) + 1).padStart(6, "0")}`;
@@ -250,7 +250,7 @@ export async function checkpointFiles(path: string): Promise<CheckpointFiles> {
     const target = await readlink(folder);
     folder = isAbsolute(target) ? target : join(dirname(folder), target);
   }
-  const latest = await readLatest(folder);
+  const latest = await readLatest(folder, `Cannot open checkpoint ${path}`);
   const dir = latest === null ? folder : join(folder, latest.name);
   const files = { dir } as CheckpointFiles;
   for (const [key, name] of Object.entries(CHECKPOINT_FILES)) {

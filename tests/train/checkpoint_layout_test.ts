@@ -252,6 +252,14 @@ const BAD_OUT: { name: string; path: (dir: string) => Promise<string>; message: 
     },
     message: /it is one generation of the run folder .*\/run; save to/,
   },
+  {
+    name: "a run folder whose latest is not a link",
+    path: async (dir) => {
+      await mkdir(join(dir, "run", LATEST_LINK), { recursive: true });
+      return join(dir, "run");
+    },
+    message: /run\/latest is not a symlink to a generation/,
+  },
 ];
 
 for (const row of BAD_OUT) {
