@@ -144,6 +144,9 @@ export async function readJsonFile(path: string): Promise<unknown> {
   const info = await stat(path).catch((error) => {
     throw readError(path, error);
   });
+  if (!info.isFile()) {
+    throw new TypeError(`Cannot read checkpoint file ${path}: not a regular file`);
+  }
   if (info.size > MAX_JSON_BYTES) {
     throw new RangeError(
       `Cannot read checkpoint file ${path}: it is ${info.size} bytes, above the ${MAX_JSON_BYTES}-byte limit for JSON`,

@@ -184,6 +184,22 @@ const BROKEN: { name: string; spoil: (dir: string) => Promise<void>; message: Re
     message: /checkpoint-000001\/model\.json: not valid JSON/,
   },
   {
+    name: "a model.json that is an endless device, without reading it",
+    spoil: async (dir) => {
+      await rm(join(dir, "checkpoint-000001", "model.json"));
+      await symlink("/dev/zero", join(dir, "checkpoint-000001", "model.json"));
+    },
+    message: /checkpoint-000001\/model\.json: not a regular file/,
+  },
+  {
+    name: "a model.safetensors that is an endless device, without reading it",
+    spoil: async (dir) => {
+      await rm(join(dir, "checkpoint-000001", "model.safetensors"));
+      await symlink("/dev/zero", join(dir, "checkpoint-000001", "model.safetensors"));
+    },
+    message: /checkpoint-000001\/model\.safetensors: not a regular file/,
+  },
+  {
     name: "a state.json that is not an object",
     spoil: (dir) => writeFile(join(dir, "checkpoint-000001", "state.json"), "[1, 2]"),
     message: /checkpoint-000001\/state\.json: expected a JSON object/,
