@@ -13,6 +13,7 @@ import { MNIST_MIRROR, spawnCli } from "../train/_run_cli.ts";
 
 test("train.ts --mirror DIR caches MNIST; --eval and --resume then run without --mirror", {
   skip: existsSync(MNIST_MIRROR) ? false : `no MNIST copy at ${MNIST_MIRROR}`,
+  timeout: 120_000, // three train.ts processes; `bun test` alone defaults to 5 s
 }, async () => {
   const tmp = await tempDir();
   try {
