@@ -148,7 +148,12 @@ test("compose() applies transforms left to right with one rng (replayable)", () 
 });
 
 test("randomCrop({ reuseOutput }) writes each call into one buffer, with exactly the crops of a fresh-buffer crop", () => {
-  const images = new Tensor(Float32Array.from({ length: 6 * 2 * 5 * 5 }, (_, i) => i + 1), [6, 2, 5, 5]);
+  const images = new Tensor(Float32Array.from({ length: 6 * 2 * 5 * 5 }, (_, i) => i + 1), [
+    6,
+    2,
+    5,
+    5,
+  ]);
   const fresh = randomCrop(5, { padding: 2, fill: -1 });
   const reused = randomCrop(5, { padding: 2, fill: -1, reuseOutput: true });
   const [rngA, rngB] = [new Rng(3), new Rng(3)];
@@ -159,5 +164,9 @@ test("randomCrop({ reuseOutput }) writes each call into one buffer, with exactly
     assert.equal(got.data, first.data, "the same buffer every call");
     assert.deepEqual(got.data, want.data, `call ${call}: every cell rewritten (fill and copies)`);
   }
-  assert.notEqual(fresh(images, rngA).data, fresh(images, rngA).data, "the default returns new tensors");
+  assert.notEqual(
+    fresh(images, rngA).data,
+    fresh(images, rngA).data,
+    "the default returns new tensors",
+  );
 });
