@@ -20,3 +20,5 @@ export * from "./flatten.ts";
 export * from "./identity.ts";
 export * from "./sequential.ts";
 export * from "./residual.ts";
+export * from "./embedding.ts";
+export * from "./rnn.ts";

@@ -30,6 +30,8 @@ import {
 import { Identity } from "./identity.ts";
 import { Residual } from "./residual.ts";
 import { Sequential } from "./sequential.ts";
+import { Embedding } from "./embedding.ts";
+import { GRU, LSTM, RNN } from "./rnn.ts";
 import { checkArgumentCount, nearestName } from "../tensor/options.ts";
 
 // ---- field schemas, each with the message that ends up after the path -------------------
@@ -96,6 +98,16 @@ const poolOptions = {
   ceilMode: bool.optional(),
 };
 
+const recurrentOptions = {
+  inputSize: posInt,
+  hiddenSize: posInt,
+  numLayers: posInt.optional(),
+  bias: bool.optional(),
+  batchFirst: bool.optional(),
+  dropout: dropProbability.optional(),
+  bidirectional: bool.optional(),
+};
+
 /** The schema of one layer entry (recursive through `residual` and `sequential`). */
 export const LayerSpecSchema: z.ZodType<LayerSpec> = z.discriminatedUnion("type", [
   layer("linear", { inFeatures: posInt, outFeatures: posInt, bias: bool.optional() }),
@@ -143,6 +155,21 @@ export const LayerSpecSchema: z.ZodType<LayerSpec> = z.discriminatedUnion("type"
   layer("softmax", { dim: int.optional() }),
   layer("logsoftmax", { dim: int.optional() }),
   layer("identity", {}),
+  layer("embedding", {
+    numEmbeddings: posInt,
+    embeddingDim: posInt,
+    paddingIdx: int.nullable().optional(),
+    maxNorm: positive.nullable().optional(),
+    normType: positive.optional(),
+    scaleGradByFreq: bool.optional(),
+  }),
+  layer("rnn", {
+    ...recurrentOptions,
+    nonlinearity: z.enum(["tanh", "relu"], { error: message('expected "tanh" or "relu"') })
+      .optional(),
+  }),
+  layer("lstm", recurrentOptions),
+  layer("gru", recurrentOptions),
   layer("residual", { layers: nestedLayers }),
   layer("sequential", { layers: nestedLayers }),
 ]) as unknown as z.ZodType<LayerSpec>;
@@ -193,6 +220,11 @@ const BUILDERS = {
   softmax: (o) => new Softmax(o),
   logsoftmax: (o) => new LogSoftmax(o),
   identity: () => new Identity(),
+  embedding: ({ numEmbeddings, embeddingDim, ...o }) =>
+    new Embedding(numEmbeddings, embeddingDim, o),
+  rnn: ({ inputSize, hiddenSize, ...o }) => new RNN(inputSize, hiddenSize, o),
+  lstm: ({ inputSize, hiddenSize, ...o }) => new LSTM(inputSize, hiddenSize, o),
+  gru: ({ inputSize, hiddenSize, ...o }) => new GRU(inputSize, hiddenSize, o),
   residual: ({ layers }, at) => new Residual(new Sequential(...nested(layers, `${at}.layers`))),
   sequential: ({ layers }, at) => new Sequential(...nested(layers, `${at}.layers`)),
 } satisfies Record<string, Builder>;

@@ -67,3 +67,5 @@ export * from "./pad2d.ts";
 export * from "./adaptive_pool2d.ts";
 export * from "./loss.ts";
 export * from "./pointwise_loss.ts";
+export * from "./embedding.ts";
+export * from "./recurrent.ts";

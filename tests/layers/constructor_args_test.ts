@@ -48,6 +48,22 @@ const ROWS: Record<string, Row> = {
   Identity: { args: () => [], options: null },
   Sequential: { args: () => [new layers.ReLU()], options: null },
   Residual: { args: () => [new layers.ReLU()], options: null },
+  Embedding: {
+    args: () => [10, 3],
+    options: ["paddingIdx", "maxNorm", "normType", "scaleGradByFreq", "rng"],
+  },
+  RNN: {
+    args: () => [3, 4],
+    options: ["numLayers", "bias", "batchFirst", "dropout", "bidirectional", "rng", "nonlinearity"],
+  },
+  LSTM: {
+    args: () => [3, 4],
+    options: ["numLayers", "bias", "batchFirst", "dropout", "bidirectional", "rng"],
+  },
+  GRU: {
+    args: () => [3, 4],
+    options: ["numLayers", "bias", "batchFirst", "dropout", "bidirectional", "rng"],
+  },
   MSELoss: { args: () => [], options: ["reduction"] },
   CrossEntropyLoss: {
     args: () => [],
@@ -64,6 +80,8 @@ const NULLABLE = new Set([
   "AvgPool2d.divisorOverride",
   "BatchNorm1d.momentum",
   "BatchNorm2d.momentum",
+  "Embedding.paddingIdx",
+  "Embedding.maxNorm",
   "CrossEntropyLoss.weight",
   "NLLLoss.weight",
   "BCEWithLogitsLoss.weight",

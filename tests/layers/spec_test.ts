@@ -93,6 +93,33 @@ const VALID: { entry: Record<string, unknown>; className: string; params: number
   { entry: { type: "logsoftmax" }, className: "LogSoftmax", params: 0 },
   { entry: { type: "identity" }, className: "Identity", params: 0 },
   {
+    entry: { type: "embedding", numEmbeddings: 65, embeddingDim: 16, paddingIdx: 0 },
+    className: "Embedding",
+    params: 1040,
+  },
+  {
+    entry: { type: "rnn", inputSize: 4, hiddenSize: 3, nonlinearity: "relu" },
+    className: "RNN",
+    params: 27,
+  },
+  {
+    entry: {
+      type: "lstm",
+      inputSize: 16,
+      hiddenSize: 32,
+      numLayers: 2,
+      batchFirst: true,
+      dropout: 0.1,
+    },
+    className: "LSTM",
+    params: 14848,
+  },
+  {
+    entry: { type: "gru", inputSize: 4, hiddenSize: 3, bidirectional: true, bias: false },
+    className: "GRU",
+    params: 126,
+  },
+  {
     entry: {
       type: "residual",
       layers: [{ type: "linear", inFeatures: 6, outFeatures: 6 }, { type: "relu" }],
