@@ -258,7 +258,7 @@ export abstract class RecurrentBase extends Module {
       : this.batchFirst
       ? [n, l, dirs * hs]
       : [l, n, dirs * hs];
-    const output = this.#buffers.tensor("output", outputShape, reuse);
+    const output = this.#buffers.tensor("output", outputShape, reuse, input.data);
     if (this.batchFirst && !unbatched) swapLeadingAxes(x, output.data, l, n, dirs * hs);
     else output.data.set(x);
     this.#cache = { layers, l, n, unbatched, outputShape, inputShape: input.shape };
@@ -318,7 +318,7 @@ export abstract class RecurrentBase extends Module {
     }
     this.gradInitialState = { h: dH0, c: dC0 };
     if (!wantInput) return null;
-    const gx = this.#buffers.tensor("gradInput", inputShape, reuse);
+    const gx = this.#buffers.tensor("gradInput", inputShape, reuse, gradOutput.data);
     if (this.batchFirst && !unbatched) swapLeadingAxes(dOut, gx.data, l, n, this.inputSize);
     else gx.data.set(dOut);
     return gx;
@@ -338,7 +338,7 @@ export abstract class RecurrentBase extends Module {
       stateOffset: i * n * hidden,
       outColumn: d * hidden,
       outStride: dirs * hidden,
-      take: (key, length) => this.#buffers.floats(`${key}${i}`, length, reuse),
+      take: (key, length) => this.#buffers.floats(`${key}:${i}`, length, reuse),
     };
   }
 }

@@ -194,7 +194,7 @@ export class Embedding extends Module {
   /** Accumulates dL/dW (scatter-add); returns zeros of the input's shape (indices have no gradient). */
   backward(gradOutput: Tensor): Tensor {
     const { shape } = this.#parameterGradients(gradOutput);
-    const gx = this.#buffers.tensor("gradInput", shape, this.training);
+    const gx = this.#buffers.tensor("gradInput", shape, this.training, gradOutput.data);
     gx.data.fill(0);
     return gx;
   }
@@ -238,7 +238,9 @@ export class Embedding extends Module {
       const seen = this.#buffers.ints("seen", this.numEmbeddings, true);
       embeddingRenorm(w, indices, d, this.maxNorm, this.normType, seen);
     }
-    const y = this.#buffers.tensor("output", [...shape, d], this.training);
+    // An index Tensor may be this layer's own last output: never write over it.
+    const avoid = indices instanceof Float32Array ? indices : undefined;
+    const y = this.#buffers.tensor("output", [...shape, d], this.training, avoid);
     embeddingForward(w, indices, y.data, d);
     this.#cache = { indices, shape };
     return y;

@@ -6,6 +6,11 @@
  * layer's constructor options with the same camelCase names. `residual` and `sequential`
  * nest a `layers` array. Unknown types and unknown options are errors, so a typo never
  * silently builds a different model.
+ *
+ * Sequence models fit the same chain: `embedding` reads a Tensor of integer-valued token ids
+ * and `rnn`/`lstm`/`gru` output their whole output sequence (final states in `lastState`), so
+ * `[{"type":"embedding",...},{"type":"lstm","batchFirst":true,...},{"type":"linear",...}]` is a
+ * character-level model whose [N, L, V] logits go to the loss as [N·L, V].
  */
 
 import { z } from "zod";

@@ -490,3 +490,24 @@ test("LSTM and Embedding reuse their output and dL/dx buffers across training st
   assert.equal(emb.forwardIndices(new Int32Array([3, 4])).data, e1.data);
   assert.notEqual(emb.eval().forwardIndices(new Int32Array([3, 4])).data, e1.data);
 });
+
+test("LSTM applied to its own last output (training buffers) computes the same values and gradients as on a copy", () => {
+  const make = () => new LSTM(H, H, { numLayers: 2, rng: new Rng(70) });
+  const [a, b] = [make(), make()];
+  const x = randomTensor([L, N, H], 71);
+  const y1 = a.forward(x);
+  const copy = y1.clone();
+  b.forward(x);
+  const y2 = a.forward(y1);
+  const want = b.forward(copy);
+  assertClose(y2.data, want.data, { atol: 0, rtol: 0 });
+  const r = randomTensor([L, N, H], 72);
+  a.zeroGrad();
+  b.zeroGrad();
+  const ga = a.backward(r);
+  const gb = b.backward(r);
+  assertClose(ga.data, gb.data, { atol: 0, rtol: 0 });
+  a.parameters().forEach((p, i) =>
+    assertClose(p.grad.data, b.parameters()[i].grad.data, { atol: 0, rtol: 0 })
+  );
+});
