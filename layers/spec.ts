@@ -10,7 +10,8 @@
  * Sequence models fit the same chain: `embedding` reads a Tensor of integer-valued token ids
  * and `rnn`/`lstm`/`gru` output their whole output sequence (final states in `lastState`), so
  * `[{"type":"embedding",...},{"type":"lstm","batchFirst":true,...},{"type":"linear",...}]` is a
- * character-level model whose [N, L, V] logits go to the loss as [N·L, V].
+ * character-level model; a last `{"type":"flatten","startDim":0,"endDim":1}` turns its
+ * [N, L, V] logits into the [N·L, V] rows a CrossEntropyLoss takes with N·L class targets.
  */
 
 import { z } from "zod";

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { GRU, LSTM, RNN } from "../../layers/rnn.ts";
 import type { RecurrentOptions } from "../../layers/rnn.ts";
 import { Sequential } from "../../layers/sequential.ts";
+import { buildModel } from "../../layers/spec.ts";
 import { Embedding } from "../../layers/embedding.ts";
 import { Linear } from "../../layers/linear.ts";
 import { CrossEntropyLoss } from "../../losses/cross_entropy.ts";
@@ -510,4 +511,28 @@ test("LSTM applied to its own last output (training buffers) computes the same v
   a.parameters().forEach((p, i) =>
     assertClose(p.grad.data, b.parameters()[i].grad.data, { atol: 0, rtol: 0 })
   );
+});
+
+test("buildModel(): embedding → lstm → linear → flatten(0, 1) is a character model with [N·L, V] logits", () => {
+  const model = buildModel({
+    layers: [
+      { type: "embedding", numEmbeddings: 7, embeddingDim: 5 },
+      { type: "lstm", inputSize: 5, hiddenSize: 6, numLayers: 2, batchFirst: true },
+      { type: "linear", inFeatures: 6, outFeatures: 7 },
+      { type: "flatten", startDim: 0, endDim: 1 },
+    ],
+  });
+  const tokens = new Tensor(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 0]), [2, 4]);
+  const logits = model.forward(tokens);
+  assert.deepEqual(logits.shape, [8, 7]);
+  const loss = new CrossEntropyLoss();
+  loss.forward(logits, new Int32Array([1, 2, 3, 4, 5, 6, 0, 1]));
+  model.zeroGrad();
+  model.backwardParameters(loss.backward());
+  assert.ok(model.parameters().every((p) => p.grad.data.some((v) => v !== 0)));
+  assert.deepEqual(Object.keys(model.stateDict()).slice(0, 3), [
+    "0.weight",
+    "1.weight_ih_l0",
+    "1.weight_hh_l0",
+  ]);
 });
