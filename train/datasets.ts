@@ -39,6 +39,11 @@ export interface LoadedDataset {
   classNames: readonly string[];
   /** `[C, H, W]` or `[F]`. */
   sampleShape: number[];
+  /**
+   * Which check the files passed, for the start line: "per-file sha256", "archive sha256",
+   * "structure only (custom archive, allowUnverified)", ... ("generated" for the 2-D sets).
+   */
+  verification: string;
 }
 
 /** Options of `loadDataset`. */
@@ -115,6 +120,7 @@ export async function loadDataset(
       numClasses,
       classNames: [],
       sampleShape: [all.x.shape[1]],
+      verification: "generated",
     };
   }
   const set = IMAGE_SETS[name as keyof typeof IMAGE_SETS];
@@ -154,6 +160,9 @@ export async function loadDataset(
     numClasses: set.classes.length,
     classNames: set.classes,
     sampleShape: [...test.sampleShape],
+    verification: splits === "test" || train.verification === test.verification
+      ? test.verification
+      : `train ${train.verification}, test ${test.verification}`,
   };
 }
 

@@ -143,7 +143,7 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
   progress.info(
     `${config.dataset}: ${data.train.shape[0]} train / ${
       data.test.shape[0]
-    } test samples; model ${config.model}; ` +
+    } test samples (${data.verification}); model ${config.model}; ` +
       `${config.optimizer} lr ${config.lr}, ${config.scheduler} schedule, batch ${config.batchSize}, ` +
       `${config.epochs} epochs; ${workers} worker${workers > 1 ? "s" : ""}; output ${out}`,
   );
@@ -153,6 +153,7 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
     out,
     trainSamples: data.train.shape[0],
     testSamples: data.test.shape[0],
+    verification: data.verification,
   });
   try {
     const started = performance.now();
@@ -240,7 +241,7 @@ async function evaluateCheckpoint(
     throw error;
   }
   await trainer.setData("test", data.test);
-  progress.info(`evaluating ${dir} on ${dataset} (${data.test.shape[0]} test samples)`);
+  progress.info(`evaluating ${dir} on ${dataset} (${data.test.shape[0]} test samples, ${data.verification})`);
   const started = performance.now();
   printResult(await trainer.evaluate("test"), data, progress, io, {
     seconds: (performance.now() - started) / 1000,

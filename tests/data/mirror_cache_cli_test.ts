@@ -35,6 +35,7 @@ test("train.ts --mirror DIR caches MNIST; --eval and --resume then run without -
       { env },
     );
     assert.equal(first.code, 0, first.stderr);
+    assert.match(JSON.parse(first.stdout.split("\n")[0]).verification, /sha256/);
     assert.deepEqual((await listFiles(cache)).filter((f) => !f.endsWith(".meta.json")), [
       "mnist/t10k-images-idx3-ubyte",
       "mnist/t10k-labels-idx1-ubyte",

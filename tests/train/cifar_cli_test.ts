@@ -61,6 +61,7 @@ for (const model of ["cifar-cnn", "resnet-small"]) {
       assert.equal(run.code, 0, run.stderr);
       const lines = run.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
       assert.equal(lines[0].config.augment, true);
+      assert.match(lines[0].verification, /structure only/, `the start line names the check: ${lines[0].verification}`);
       assert.deepEqual(lines.at(-1).count, 8);
       const { entries } = readSafetensorsHeader(
         new Uint8Array(await readFile(join(dir, "run", "model.safetensors"))),
