@@ -22,3 +22,6 @@ export * from "./sequential.ts";
 export * from "./residual.ts";
 export * from "./embedding.ts";
 export * from "./rnn.ts";
+export * from "./attention.ts";
+export * from "./transformer.ts";
+export * from "./positional_embedding.ts";

@@ -12,6 +12,12 @@
  * `[{"type":"embedding",...},{"type":"lstm","batchFirst":true,...},{"type":"linear",...}]` is a
  * character-level model; a last `{"type":"flatten","startDim":0,"endDim":1}` turns its
  * [N, L, V] logits into the [N·L, V] rows a CrossEntropyLoss takes with N·L class targets.
+ *
+ * A GPT (nanoGPT's model) is the same chain: `positionalembedding` (token + learned position
+ * rows, keys wte/wpe), `transformerencoderlayer`s with `normFirst`, `activation: "gelu"` and
+ * `isCausal`, a final `layernorm`, a `linear` head and the flatten. Every sequence layer
+ * defaults to PyTorch's `batchFirst: false`; give `batchFirst: true` to ALL of them for
+ * [N, L] token windows (one left out would attend across the batch instead of the sequence).
  */
 
 import { z } from "zod";
@@ -38,6 +44,9 @@ import { Residual } from "./residual.ts";
 import { Sequential } from "./sequential.ts";
 import { Embedding } from "./embedding.ts";
 import { GRU, LSTM, RNN } from "./rnn.ts";
+import { MultiheadAttention } from "./attention.ts";
+import { TransformerEncoderLayer } from "./transformer.ts";
+import { PositionalEmbedding } from "./positional_embedding.ts";
 import { checkArgumentCount, nearestName } from "../tensor/options.ts";
 
 // ---- field schemas, each with the message that ends up after the path -------------------
@@ -176,6 +185,35 @@ export const LayerSpecSchema: z.ZodType<LayerSpec> = z.discriminatedUnion("type"
   }),
   layer("lstm", recurrentOptions),
   layer("gru", recurrentOptions),
+  layer("positionalembedding", {
+    numEmbeddings: posInt,
+    embeddingDim: posInt,
+    maxLength: posInt,
+    batchFirst: bool.optional(),
+  }),
+  layer("multiheadattention", {
+    embedDim: posInt,
+    numHeads: posInt,
+    dropout: dropProbability.optional(),
+    bias: bool.optional(),
+    batchFirst: bool.optional(),
+    kdim: posInt.optional(),
+    vdim: posInt.optional(),
+    isCausal: bool.optional(),
+  }),
+  layer("transformerencoderlayer", {
+    dModel: posInt,
+    nhead: posInt,
+    dimFeedforward: posInt.optional(),
+    dropout: dropProbability.optional(),
+    activation: z.enum(["relu", "gelu"], { error: message('expected "relu" or "gelu"') })
+      .optional(),
+    layerNormEps: positive.optional(),
+    batchFirst: bool.optional(),
+    normFirst: bool.optional(),
+    bias: bool.optional(),
+    isCausal: bool.optional(),
+  }),
   layer("residual", { layers: nestedLayers }),
   layer("sequential", { layers: nestedLayers }),
 ]) as unknown as z.ZodType<LayerSpec>;
@@ -231,6 +269,10 @@ const BUILDERS = {
   rnn: ({ inputSize, hiddenSize, ...o }) => new RNN(inputSize, hiddenSize, o),
   lstm: ({ inputSize, hiddenSize, ...o }) => new LSTM(inputSize, hiddenSize, o),
   gru: ({ inputSize, hiddenSize, ...o }) => new GRU(inputSize, hiddenSize, o),
+  positionalembedding: ({ numEmbeddings, embeddingDim, maxLength, ...o }) =>
+    new PositionalEmbedding(numEmbeddings, embeddingDim, maxLength, o),
+  multiheadattention: ({ embedDim, numHeads, ...o }) => new MultiheadAttention(embedDim, numHeads, o),
+  transformerencoderlayer: ({ dModel, nhead, ...o }) => new TransformerEncoderLayer(dModel, nhead, o),
   residual: ({ layers }, at) => new Residual(new Sequential(...nested(layers, `${at}.layers`))),
   sequential: ({ layers }, at) => new Sequential(...nested(layers, `${at}.layers`)),
 } satisfies Record<string, Builder>;

@@ -69,3 +69,4 @@ export * from "./loss.ts";
 export * from "./pointwise_loss.ts";
 export * from "./embedding.ts";
 export * from "./recurrent.ts";
+export * from "./attention.ts";

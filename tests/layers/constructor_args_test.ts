@@ -64,6 +64,25 @@ const ROWS: Record<string, Row> = {
     args: () => [3, 4],
     options: ["numLayers", "bias", "batchFirst", "dropout", "bidirectional", "rng"],
   },
+  MultiheadAttention: {
+    args: () => [8, 2],
+    options: ["dropout", "bias", "batchFirst", "kdim", "vdim", "isCausal", "rng"],
+  },
+  TransformerEncoderLayer: {
+    args: () => [8, 2],
+    options: [
+      "dimFeedforward",
+      "dropout",
+      "activation",
+      "layerNormEps",
+      "batchFirst",
+      "normFirst",
+      "bias",
+      "isCausal",
+      "rng",
+    ],
+  },
+  PositionalEmbedding: { args: () => [10, 4, 6], options: ["batchFirst", "rng"] },
   MSELoss: { args: () => [], options: ["reduction"] },
   CrossEntropyLoss: {
     args: () => [],

@@ -121,6 +121,50 @@ const VALID: { entry: Record<string, unknown>; className: string; params: number
   },
   {
     entry: {
+      type: "positionalembedding",
+      numEmbeddings: 65,
+      embeddingDim: 16,
+      maxLength: 8,
+      batchFirst: true,
+    },
+    className: "PositionalEmbedding",
+    params: 65 * 16 + 8 * 16,
+  },
+  {
+    entry: { type: "multiheadattention", embedDim: 8, numHeads: 2 },
+    className: "MultiheadAttention",
+    params: 24 * 8 + 24 + 8 * 8 + 8,
+  },
+  {
+    entry: {
+      type: "multiheadattention",
+      embedDim: 8,
+      numHeads: 2,
+      kdim: 3,
+      vdim: 5,
+      bias: false,
+      isCausal: true,
+    },
+    className: "MultiheadAttention",
+    params: 8 * 8 + 8 * 3 + 8 * 5 + 8 * 8,
+  },
+  {
+    entry: {
+      type: "transformerencoderlayer",
+      dModel: 8,
+      nhead: 2,
+      dimFeedforward: 16,
+      activation: "gelu",
+      normFirst: true,
+      batchFirst: true,
+      isCausal: true,
+      dropout: 0,
+    },
+    className: "TransformerEncoderLayer",
+    params: 288 + (8 * 16 + 16) + (16 * 8 + 8) + 4 * 8,
+  },
+  {
+    entry: {
       type: "residual",
       layers: [{ type: "linear", inFeatures: 6, outFeatures: 6 }, { type: "relu" }],
     },
