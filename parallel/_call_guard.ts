@@ -41,16 +41,17 @@ export class CallGuard {
     try {
       return await body();
     } catch (error) {
-      if (error instanceof WorkerError) this.close();
+      // The threads are gone before the caller hears of the failure.
+      if (error instanceof WorkerError) await this.close();
       throw error;
     } finally {
       this.#busy = false;
     }
   }
 
-  /** Terminates every worker; idempotent. */
-  close(): void {
+  /** Terminates every worker (also one stuck in a loop); resolves when all threads have ended. Idempotent. */
+  close(): Promise<void> {
     this.#closed = true;
-    this.#pool.terminate();
+    return this.#pool.terminate();
   }
 }

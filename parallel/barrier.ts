@@ -1,18 +1,21 @@
 /**
  * Barrier: a reusable rendezvous of N workers on Atomics.wait/notify over shared
- * memory, with a timeout and an abort flag so a failed or dead worker never leaves
- * the others blocked.
+ * memory, with per-worker heartbeats, a progress-based timeout and an abort flag so a
+ * failed, dead or stuck worker never leaves the others blocked.
  */
+
+import { SLICE_MS, StallClock } from "./_stall_clock.ts";
 
 /** Int32 words a barrier for `parties` workers needs (see `Barrier`). */
 export function barrierWords(parties: number): number {
-  return 4 + parties;
+  return 4 + 2 * parties;
 }
 
 const COUNT = 0; // arrivals in the current generation
 const GEN = 1; // generation, bumped when the last worker arrives (or on abort)
 const ABORT = 2; // 0, or 1 + index of the worker that aborted first
 const ARRIVED = 4; // per worker: the generation it last arrived in, plus one
+const BEAT = (parties: number) => ARRIVED + parties; // per worker: its heartbeat count
 const SPIN_MS = 0.2; // busy-wait this long before sleeping in Atomics.wait
 
 /** Thrown by `Barrier.wait` in the other workers once one worker has aborted. */
@@ -26,7 +29,7 @@ export class BarrierAbortedError extends Error {
   }
 }
 
-/** Thrown by `Barrier.wait` when some workers did not arrive within the timeout. */
+/** Thrown by `Barrier.wait` when the workers that had not arrived made no progress for the timeout. */
 export class BarrierTimeoutError extends Error {
   /** The workers that had not arrived. */
   readonly missing: number[];
@@ -35,7 +38,7 @@ export class BarrierTimeoutError extends Error {
       `Cannot pass the barrier: worker${missing.length > 1 ? "s" : ""} ${
         missing.join(", ")
       } did not arrive ` +
-        `within ${timeoutMs} ms (dead, hung, or a step slower than the timeout; raise timeoutMs if so)`,
+        `and made no progress within ${timeoutMs} ms (stuck in a loop, dead, or one forward/backward slower than the timeout; raise timeoutMs if so)`,
     );
     this.name = "BarrierTimeoutError";
     this.missing = missing;
@@ -46,12 +49,17 @@ export class BarrierTimeoutError extends Error {
  * A sense-reversing barrier in `barrierWords(parties)` Int32 words of shared memory.
  * Every party constructs its own `Barrier` over the same words.
  *
- * Layout: `[count, generation, abort, -, arrived_0 .. arrived_{N-1}]`. The last worker to
- * arrive resets `count` and bumps `generation`, waking the others. `abort(i)` records
- * the first failing worker and also bumps `generation`, so waiters wake at once and
- * throw `BarrierAbortedError` (no lost wake-up: a waiter sleeps only while the
- * generation it read is current). After an abort the words must be `reset()` while no
- * worker is waiting.
+ * Layout: `[count, generation, abort, -, arrived_0 .. arrived_{N-1}, beat_0 .. beat_{N-1}]`.
+ * The last worker to arrive resets `count` and bumps `generation`, waking the others.
+ * `abort(i)` records the first failing worker and also bumps `generation`, so waiters
+ * wake at once and throw `BarrierAbortedError` (no lost wake-up: a waiter sleeps only
+ * while the generation it read is current). After an abort the words must be `reset()`
+ * while no worker is waiting.
+ *
+ * `beat(i)` is worker i's heartbeat: it bumps it while it works (and a waiter bumps its
+ * own while it waits). A waiter times out only when the workers it waits for made no
+ * progress for `timeoutMs` of time in which it ran itself (see _stall_clock.ts), so a
+ * slow step that still beats, or a process paused with SIGSTOP, is not a failure.
  *
  * @example
  * ```ts
@@ -95,7 +103,8 @@ export class Barrier {
   /**
    * Blocks worker `index` until all parties have arrived. Throws `BarrierAbortedError`
    * if a worker aborted (before or while waiting) and `BarrierTimeoutError` naming the
-   * missing workers after `timeoutMs`. Uses Atomics.wait: call it from a worker thread.
+   * missing workers once they made no progress (no heartbeat) for `timeoutMs`.
+   * Uses Atomics.wait: call it from a worker thread.
    */
   wait(index: number): void {
     const words = this.#words;
@@ -112,20 +121,37 @@ export class Barrier {
     // thread costs far more than this on virtual machines (≈0.1–0.3 ms).
     const spinEnd = performance.now() + SPIN_MS;
     while (Atomics.load(words, GEN) === gen && performance.now() < spinEnd);
-    const deadline = performance.now() + this.#timeoutMs;
+    const parties = this.#parties;
+    const seen = Array.from({ length: parties }, (_, i) => Atomics.load(words, BEAT(parties) + i));
+    const clock = new StallClock();
     while (Atomics.load(words, GEN) === gen) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
+      Atomics.wait(words, GEN, gen, SLICE_MS);
+      this.beat(index);
+      if (Atomics.load(words, GEN) !== gen) break;
+      const missing: number[] = [];
+      let progressed = false;
+      for (let i = 0; i < parties; i++) {
+        if (Atomics.load(words, ARRIVED + i) === gen + 1) continue;
+        missing.push(i);
+        const beat = Atomics.load(words, BEAT(parties) + i);
+        if (beat !== seen[i]) [seen[i], progressed] = [beat, true];
+      }
+      if (clock.tick(progressed) >= this.#timeoutMs) {
         this.#throwIfAborted();
-        const missing: number[] = [];
-        for (let i = 0; i < this.#parties; i++) {
-          if (Atomics.load(words, ARRIVED + i) !== gen + 1) missing.push(i);
-        }
         throw new BarrierTimeoutError(missing, this.#timeoutMs);
       }
-      Atomics.wait(words, GEN, gen, remaining);
     }
     this.#throwIfAborted();
+  }
+
+  /** Worker `index`'s heartbeat: call it often while working (a watcher judges liveness by it). */
+  beat(index: number): void {
+    Atomics.add(this.#words, BEAT(this.#parties) + index, 1);
+  }
+
+  /** Worker `index`'s heartbeat count. */
+  heartbeat(index: number): number {
+    return Atomics.load(this.#words, BEAT(this.#parties) + index);
   }
 
   /**

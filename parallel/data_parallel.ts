@@ -17,7 +17,9 @@ import type {
   TrainerConfig,
   TrainStepsOptions,
 } from "../train/trainer.ts";
-import { instantiateModel } from "../train/_trainer_shared.ts";
+import { checkTrainerConfig, instantiateModel } from "../train/_trainer_shared.ts";
+import { NonFiniteError } from "../train/_non_finite.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import {
   type Arenas,
   arenasForModel,
@@ -36,10 +38,15 @@ import { CallGuard } from "./_call_guard.ts";
 import { StateBuffers } from "./_state_buffers.ts";
 import {
   checkBatches,
+  checkBatchNormBatch,
   checkIndices,
   checkSchedule,
   collectEval,
   collectSteps,
+  locateFault,
+  shardNeeds,
+  type ShardNeeds,
+  shardRanges,
   stepHyperparameters,
   stepRequests,
 } from "./_steps.ts";
@@ -48,7 +55,13 @@ export { WorkerError };
 
 /** Options of `DataParallel.create` beyond the `TrainerConfig`. */
 export interface DataParallelOptions {
-  /** How long a worker waits at a barrier for the others before the step fails. @default 60000 */
+  /**
+   * How long a worker may make no progress before the call fails with a `WorkerError`
+   * naming it: progress is its heartbeat (bumped per step phase, per eval chunk and while
+   * it waits at a barrier), and only time in which this process ran counts (a process
+   * stopped with SIGSTOP and continued goes on). Raise it if one forward/backward of a
+   * shard, or one eval chunk, may take longer. @default 60000
+   */
   timeoutMs?: number;
   /** Samples per forward pass in `evaluate`. @default 500 */
   evalBatchSize?: number;
@@ -78,11 +91,18 @@ export interface StepTimings {
  * a barrier, sums its slice of the parameter vector over all slots (reduce-scatter),
  * applies the optimizer's pure update rule to that slice, and meets them again.
  *
- * BatchNorm uses per-shard batch statistics; running statistics are worker 0's.
- * Dropout and augmentation draw from per-worker streams (worker 0 uses `seed` itself,
- * so one worker reproduces LocalTrainer). A worker that throws, exits or misses a
- * barrier makes the call reject with a `WorkerError` naming it, after which the trainer
- * is closed. `close()` terminates every worker.
+ * BatchNorm uses per-shard batch statistics; running statistics are worker 0's. A model
+ * with batch norm gets shards of ≥ 2 rows (a small batch goes to fewer workers), and a
+ * 1-row batch through BatchNorm1d is PyTorch's error, before the step. Dropout and
+ * augmentation draw from per-worker streams (worker 0 uses `seed` itself, so one worker
+ * reproduces LocalTrainer).
+ *
+ * A non-finite loss or gradient (checked in the reduce, before any slice is updated)
+ * rejects with a `NonFiniteError` and leaves the parameters as they were; so does a
+ * parameter the update made non-finite (after it). A worker that throws, exits, or makes
+ * no progress for `timeoutMs` makes the call reject with a `WorkerError` naming it, after
+ * its threads are terminated. `close()` (or `await using`) terminates every worker, also
+ * one stuck in a loop; idle workers do not keep the process alive.
  *
  * @example
  * ```ts ignore
@@ -114,10 +134,17 @@ export class DataParallel implements Trainer {
   readonly #guard: CallGuard;
   readonly #state: StateBuffers;
   readonly #sizes: Partial<Record<"train" | "test", number>> = {};
+  readonly #shardNeeds: ShardNeeds;
   #steps = 0;
 
-  private constructor(checked: CheckedConfig, model: Module, pool: WorkerPool, arenas: Arenas) {
-    const { workers, rule, hp, timeoutMs } = checked;
+  private constructor(
+    checked: CheckedConfig,
+    model: Module,
+    pool: WorkerPool,
+    arenas: Arenas,
+    barrier: Barrier,
+  ) {
+    const { workers, rule, hp } = checked;
     this.workers = workers;
     this.model = model;
     this.rule = rule;
@@ -125,7 +152,8 @@ export class DataParallel implements Trainer {
     this.#pool = pool;
     this.#arenas = arenas;
     this.#layouts = modelLayouts(model);
-    this.#barrier = new Barrier(new Int32Array(arenas.control), workers, timeoutMs);
+    this.#barrier = barrier;
+    this.#shardNeeds = shardNeeds(model);
     this.#guard = new CallGuard(pool);
     this.#state = new StateBuffers(rule, arenas.state, this.#layouts.params.total, pool);
   }
@@ -139,15 +167,19 @@ export class DataParallel implements Trainer {
     config: TrainerConfig,
     options: DataParallelOptions = {},
   ): Promise<DataParallel> {
+    const where = "Cannot create DataParallel";
+    checkTrainerConfig(where, config, arguments.length, 2);
+    checkOptions(where, options, ["timeoutMs", "evalBatchSize"]);
     const checked = checkConfig(config, options);
-    const { workers, rule, hp } = checked;
+    const { workers, rule, hp, timeoutMs } = checked;
     manualSeed(config.seed);
     const model = await instantiateModel(config.model, { workerIndex: null, workers });
     const initialState = initialStateValues(rule, hp);
     const { layouts, arenas } = arenasForModel(model, workers, controlWords(workers), initialState);
 
-    const pool = new WorkerPool(workers);
-    const dp = new DataParallel(checked, model, pool, arenas);
+    const barrier = new Barrier(new Int32Array(arenas.control), workers, timeoutMs);
+    const pool = new WorkerPool(workers, barrier, timeoutMs);
+    const dp = new DataParallel(checked, model, pool, arenas, barrier);
     try {
       await startWorkers(pool, config, checked, arenas, layouts);
     } catch (error) {
@@ -169,6 +201,8 @@ export class DataParallel implements Trainer {
 
   /** Copies `data` once into shared memory (images stay uint8) and hands it to every worker. */
   async setData(split: "train" | "test", data: TrainData, augment: Augment = {}): Promise<void> {
+    checkArgumentCount("Cannot run DataParallel.setData", arguments.length, 3);
+    checkOptions("Cannot run DataParallel.setData: augment", augment, ["cropPadding", "flip"]);
     await this.#guard.run("setData", async () => {
       const shared = shareData(data);
       await this.#pool.run(
@@ -196,8 +230,11 @@ export class DataParallel implements Trainer {
    */
   async trainSteps(
     batches: readonly Int32Array[],
-    { lr, hyperparameters }: TrainStepsOptions = {},
+    options: TrainStepsOptions = {},
   ): Promise<StepResult[]> {
+    checkArgumentCount("Cannot run DataParallel.trainSteps", arguments.length, 2);
+    checkOptions("Cannot run DataParallel.trainSteps", options, ["lr", "hyperparameters"]);
+    const { lr, hyperparameters } = options;
     return await this.#guard.run("trainSteps", async () => {
       checkSchedule(batches, { lr, hyperparameters }, "Cannot run DataParallel.trainSteps");
       return await this.#train("trainSteps", batches, { lr, hyperparameters });
@@ -211,20 +248,27 @@ export class DataParallel implements Trainer {
   ): Promise<StepResult[]> {
     const where = `Cannot run DataParallel.${method}`;
     checkBatches(batches, this.#size("train", where), where);
+    for (const indices of batches) checkBatchNormBatch(indices.length, this.#shardNeeds, where);
     const start = performance.now();
     const hps = stepHyperparameters(this.paramGroups[0], batches.length, schedule);
     for (const hp of hps) this.#state.ensure(hp as unknown as BaseHyperparameters);
     await this.#state.send();
-    const shards = batches.map((indices) => splitRange(indices.length, this.workers));
+    const { minRows } = this.#shardNeeds;
+    const shards = batches.map((indices) => shardRanges(indices.length, this.workers, minRows));
+    const firstStep = this.#steps + 1;
     const replies: StepReply[][] = await this.#pool.run(
       `DataParallel.${method}`,
-      (remote, w) => remote.step(stepRequests(batches, hps, shards, w), this.#steps + 1),
-      this.#barrier,
+      (remote, w) => remote.step(stepRequests(batches, hps, shards, w), firstStep),
     );
-    const wallMs = (performance.now() - start) / batches.length;
-    const { results, computeMs, updateMs, updated } = collectSteps(batches, replies);
+    const { results, computeMs, updateMs, updated, fault } = collectSteps(batches, replies);
+    const wallMs = (performance.now() - start) / results.length;
     this.#steps += updated;
     this.lastStepTimings = { wallMs, computeMs, updateMs, syncMs: wallMs - computeMs - updateMs };
+    if (fault !== null) {
+      const at = ` at optimizer step ${firstStep + fault.step}` +
+        (batches.length > 1 ? ` (batch ${fault.step + 1} of ${batches.length} in this call)` : "");
+      throw new NonFiniteError(where, locateFault(fault.fault, this.#layouts.params), fault.step, at);
+    }
     return results;
   }
 
@@ -309,10 +353,17 @@ export class DataParallel implements Trainer {
     });
   }
 
-  /** Terminates every worker; idempotent. Later calls reject. */
-  close(): Promise<void> {
-    this.#guard.close();
-    return Promise.resolve();
+  /**
+   * Terminates every worker, also one stuck in a loop, and resolves once all threads
+   * have ended; idempotent. Later calls reject.
+   */
+  async close(): Promise<void> {
+    await this.#guard.close();
+  }
+
+  /** `await using dp = await DataParallel.create(...)` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Rows of `split`, or the error of a call that needs it before `setData`. */

@@ -14,14 +14,28 @@ import { barrierWords } from "./barrier.ts";
 /** What a worker posts once it listens for comlink calls. */
 export const READY_MESSAGE = "shardgrad:worker-ready";
 
-/** Control words: the barrier, then one "non-finite loss" flag per worker. */
+/** Control words: the barrier (with the heartbeats), then one fault flag per worker. */
 export function controlWords(workers: number): number {
   return barrierWords(workers) + workers;
 }
 
-/** Index of worker `w`'s non-finite-loss flag in the control words. */
-export function nonFiniteFlag(workers: number, w: number): number {
+/**
+ * Index of worker `w`'s fault flag in the control words: 0, or the `FAULT` code of what
+ * it found non-finite in the current step call (it stays set until the next call).
+ */
+export function faultFlag(workers: number, w: number): number {
   return barrierWords(workers) + w;
+}
+
+/** Fault flag values: each is written and read between its own pair of barriers. */
+export const FAULT = { loss: 1, gradient: 2, parameter: 3 } as const;
+
+/** A non-finite value a worker found in a step: its loss, or an element of its slice of the gradient or parameters. */
+export interface StepFault {
+  kind: keyof typeof FAULT;
+  value: number;
+  /** Index in the flat parameter vector (-1 for a loss). */
+  index: number;
 }
 
 // Model instantiation is shared with LocalTrainer (train/_trainer_shared.ts); its types stay importable from here.
@@ -38,7 +52,7 @@ export interface WorkerInit {
   arenas: Arenas;
   params: FlatLayout;
   buffers: FlatLayout;
-  /** Barrier timeout. */
+  /** How long a worker may make no progress (barrier waits, see barrier.ts). */
   timeoutMs: number;
   /** Samples per forward pass in `evaluate`. */
   evalBatchSize: number;
@@ -72,8 +86,10 @@ export interface StepReply {
   loss: number;
   correct: number;
   count: number;
-  /** False when some shard's loss was not finite: nothing was updated. */
+  /** False when a loss or gradient of the step was not finite: nothing was updated (and the call stopped). */
   updated: boolean;
+  /** What this worker found non-finite, if anything (the call stops after this step). */
+  fault: StepFault | null;
   /** Batch gathering + forward + backward. */
   computeMs: number;
   /** Reduce-scatter of the gradient slice + optimizer update of it. */
@@ -95,8 +111,9 @@ export interface WorkerApi {
   addState(name: string, buffer: SharedArrayBuffer): void;
   /**
    * Runs the steps in order, meeting the other workers at the barriers of each;
-   * `firstStep` is the 1-based optimizer step count of the first (a step whose loss was
-   * not finite updates nothing and does not count).
+   * `firstStep` is the 1-based optimizer step count of the first. Stops after a step in
+   * which some worker found a non-finite loss, gradient or parameter (every worker stops
+   * after the same step; a step with a non-finite loss or gradient updates nothing).
    */
   step(requests: StepRequest[], firstStep: number): StepReply[];
   evaluate(split: "train" | "test", indices: Int32Array): EvalReply;
@@ -107,7 +124,7 @@ export interface WorkerApi {
 }
 
 /**
- * A worker failed: it threw, died, or did not reach a barrier in time. `workerIndex`
+ * A worker failed: it threw, exited, or made no progress for the timeout. `workerIndex`
  * says which; `cause` is the worker's own error.
  */
 export class WorkerError extends Error {

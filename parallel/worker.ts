@@ -3,12 +3,15 @@
  * memory, trains on its shard of each batch into its own gradient slot, and updates
  * its slice of the parameter vector (reduce-scatter + sharded optimizer step).
  *
- * Started by the pool (_pool.ts) as `new Worker(new URL("./_worker_entry.js", import.meta.url), { type: "module" })`,
+ * Started by the pool (_pool.ts) as a node:worker_threads Worker on `_worker_entry.js`,
  * whose only job is to import this module (see there why); exposes `WorkerApi`
- * (protocol.ts) through comlink, then posts `READY_MESSAGE`.
+ * (protocol.ts) through comlink on `parentPort`, then posts `READY_MESSAGE`. It bumps its
+ * heartbeat (barrier.ts) while it works, so the main thread can tell it from a stuck one.
  */
 
+import { parentPort } from "node:worker_threads";
 import * as Comlink from "comlink";
+import { firstNonFinite, sumIntoFinite } from "../tensor/kernels/finite.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { BufferCache } from "../tensor/buffers.ts";
 import { manualSeed, type Rng } from "../tensor/rng.ts";
@@ -39,14 +42,18 @@ import {
 import { Barrier, BarrierAbortedError, BarrierTimeoutError } from "./barrier.ts";
 import {
   type EvalReply,
-  nonFiniteFlag,
+  FAULT,
+  faultFlag,
   READY_MESSAGE,
   type SharedData,
+  type StepFault,
   type StepReply,
   type StepRequest,
   type WorkerApi,
   workerSeed,
 } from "./protocol.ts";
+import { nodeEndpoint, type NodePort } from "./_node_endpoint.ts";
+import { SLICE_MS } from "./_stall_clock.ts";
 
 interface State {
   index: number;
@@ -75,8 +82,10 @@ interface State {
 
 let s: State | null = null;
 
-function ready(method: string): State {
+/** The state, after a heartbeat (every call beats once on entry). */
+function beat(method: string): State {
   if (s === null) throw new Error(`Cannot run worker.${method}: the worker is not initialized`);
+  s.barrier.beat(s.index);
   return s;
 }
 
@@ -86,14 +95,22 @@ export type WorkerHandlers = WorkerApi;
 const api: WorkerHandlers = {
   async init(init) {
     const { workerIndex: index, workers, arenas } = init;
+    const control = new Int32Array(arenas.control);
+    const barrier = new Barrier(control, workers, init.timeoutMs);
     const rng = manualSeed(workerSeed(init.seed, index));
-    const model = await instantiateModel(init.model, { workerIndex: index, workers });
+    // Loading a model module is asynchronous: beat from a timer meanwhile (a loop in it stops the beats).
+    const beating = setInterval(() => barrier.beat(index), SLICE_MS);
+    let model: Module;
+    try {
+      model = await instantiateModel(init.model, { workerIndex: index, workers });
+    } finally {
+      clearInterval(beating);
+    }
     const params = new Float32Array(arenas.params);
     const slots = Array.from({ length: workers }, (_, w) => gradSlot(arenas, init.params.total, w));
     bindParameters(model.parameters(), init.params, params, slots[index], { copy: false });
     const { loss, classTargets } = createLoss(init.loss, "Cannot build the loss");
     const [lo, hi] = splitRange(init.params.total, workers, ALIGN)[index];
-    const control = new Int32Array(arenas.control);
     s = {
       index,
       workers,
@@ -110,7 +127,7 @@ const api: WorkerHandlers = {
       bufferFlat: new Float32Array(arenas.buffers),
       bufferTensors: model.namedBuffers().map(([, t]) => t),
       control,
-      barrier: new Barrier(control, workers, init.timeoutMs),
+      barrier,
       lo,
       hi,
       rng: rng.fork(1),
@@ -121,22 +138,25 @@ const api: WorkerHandlers = {
   },
 
   setData(split, data, augment) {
-    ready("setData").splits[split] = batchSource(sharedViews(data), augment);
+    beat("setData").splits[split] = batchSource(sharedViews(data), augment);
   },
 
   addState(name, buffer) {
-    ready("addState").state[name] = new Float32Array(buffer);
+    beat("addState").state[name] = new Float32Array(buffer);
   },
 
   step(requests, firstStep) {
-    const st = ready("step");
+    const st = beat("step");
+    // Flags of the previous call are stale; every worker clears its own before its first barrier.
+    Atomics.store(st.control, faultFlag(st.workers, st.index), 0);
     try {
       const replies: StepReply[] = [];
       let step = firstStep;
       for (const request of requests) {
-        const reply = trainStep(st, request, step);
+        const { reply, stop } = trainStep(st, request, step);
         if (reply.updated) step++;
         replies.push(reply);
+        if (stop) break;
       }
       return replies;
     } catch (error) {
@@ -148,78 +168,107 @@ const api: WorkerHandlers = {
   },
 
   evaluate(split, indices) {
-    const st = ready("evaluate");
+    const st = beat("evaluate");
     const data = st.splits[split];
     if (data === undefined) {
       throw new Error(`Cannot evaluate: no "${split}" data in worker ${st.index}`);
     }
     if (st.index !== 0) unpackTensors(st.bufferFlat, st.bufferLayout, st.bufferTensors);
-    return evaluateRows(st, data, indices, st.evalBatchSize) satisfies EvalReply;
+    const onChunk = () => st.barrier.beat(st.index);
+    return evaluateRows(st, data, indices, st.evalBatchSize, onChunk) satisfies EvalReply;
   },
 
   loadBuffers() {
-    const st = ready("loadBuffers");
+    const st = beat("loadBuffers");
     unpackTensors(st.bufferFlat, st.bufferLayout, st.bufferTensors);
   },
 
   reseed(seed) {
-    const st = ready("reseed");
+    const st = beat("reseed");
     const derived = workerSeed(seed, st.index);
     manualSeed(derived);
     st.rng.seed(derived ^ 0x5bd1e995);
   },
 };
 
-/** Forward/backward of this shard into the own slot; barrier; reduce + update of the own slice; barrier. */
-function trainStep(st: State, request: StepRequest, step: number): StepReply {
+/**
+ * Forward/backward of this shard into the own slot; barrier; reduce of the own slice with
+ * a finiteness check; barrier (no slice is applied unless all are finite); update of the
+ * own slice; barrier. `stop` ends the call after a non-finite loss, gradient or parameter.
+ */
+function trainStep(
+  st: State,
+  request: StepRequest,
+  step: number,
+): { reply: StepReply; stop: boolean } {
   const t0 = performance.now();
   const { indices, globalCount } = request;
+  const { index, workers, barrier } = st;
   const n = indices.length;
-  st.slots[st.index].fill(0);
+  st.slots[index].fill(0);
   let loss = 0;
   let correct = 0;
-  let finite = true;
+  let fault: StepFault | null = null;
   if (n > 0) {
     const data = st.splits.train;
     if (data === undefined) {
-      throw new Error(`Cannot run a step: no "train" data in worker ${st.index}`);
+      throw new Error(`Cannot run a step: no "train" data in worker ${index}`);
     }
     const { x, labels } = gatherBatch(data, indices, true, st.rng, st.batchBuffers);
     st.model.train();
+    barrier.beat(index);
     const output = st.model.forward(x);
+    barrier.beat(index);
     const value = st.loss.forward(output, lossTarget(st.classTargets, labels, output, st.batchBuffers));
     // "mean" over the shard × shard/global size = this shard's part of the mean over the global batch.
     const scale = st.loss.reduction === "mean" ? n / globalCount : 1;
     loss = value * scale;
     correct = countCorrect(output, labels, null);
-    finite = Number.isFinite(value);
-    if (finite) {
+    if (Number.isFinite(value)) {
       const grad = st.loss.backward();
       if (scale !== 1) { for (let i = 0; i < grad.data.length; i++) grad.data[i] *= scale; }
       st.model.backwardParameters(grad);
+    } else {
+      fault = { kind: "loss", value, index: -1 };
+      Atomics.store(st.control, faultFlag(workers, index), FAULT.loss);
     }
   }
-  Atomics.store(st.control, nonFiniteFlag(st.workers, st.index), finite ? 0 : 1);
   const t1 = performance.now();
-  st.barrier.wait(st.index);
+  barrier.wait(index);
   const t2 = performance.now();
-  let updated = true;
-  for (let w = 0; w < st.workers; w++) {
-    if (Atomics.load(st.control, nonFiniteFlag(st.workers, w)) !== 0) updated = false;
-  }
+  let updated = !anyFault(st, FAULT.loss);
   if (updated) {
     const { lo, hi, slots } = st;
-    const sum = slots[0];
-    for (let w = 1; w < st.workers; w++) {
-      const slot = slots[w];
-      for (let j = lo; j < hi; j++) sum[j] += slot[j];
+    const bad = sumIntoFinite(slots[0], slots.slice(1), lo, hi);
+    if (bad >= 0) {
+      fault = { kind: "gradient", value: slots[0][bad], index: bad };
+      Atomics.store(st.control, faultFlag(workers, index), FAULT.gradient);
     }
-    st.rule.update(st.params, sum, st.state, step, request.hp as never, lo, hi);
+    if (workers > 1) barrier.wait(index);
+    updated = !anyFault(st, FAULT.gradient);
   }
-  if (st.index === 0) packTensors(st.bufferTensors, st.bufferLayout, st.bufferFlat);
+  if (updated) {
+    st.rule.update(st.params, st.slots[0], st.state, step, request.hp as never, st.lo, st.hi);
+    const bad = firstNonFinite(st.params, st.lo, st.hi);
+    if (bad >= 0) {
+      fault = { kind: "parameter", value: st.params[bad], index: bad };
+      Atomics.store(st.control, faultFlag(workers, index), FAULT.parameter);
+    }
+  }
+  if (index === 0) packTensors(st.bufferTensors, st.bufferLayout, st.bufferFlat);
   const t3 = performance.now();
-  st.barrier.wait(st.index);
-  return { loss, correct, count: n, updated, computeMs: t1 - t0, updateMs: t3 - t2 };
+  barrier.wait(index);
+  const stop = !updated || anyFault(st, FAULT.parameter);
+  const reply = { loss, correct, count: n, updated, fault, computeMs: t1 - t0, updateMs: t3 - t2 };
+  return { reply, stop };
+}
+
+/** Whether some worker's fault flag holds `code` (read right after the barrier that follows its writes). */
+function anyFault(st: State, code: number): boolean {
+  for (let w = 0; w < st.workers; w++) {
+    if (Atomics.load(st.control, faultFlag(st.workers, w)) === code) return true;
+  }
+  return false;
 }
 
 /** `TrainData` views of a dataset in shared memory (no copy). */
@@ -242,6 +291,8 @@ function sharedViews(data: SharedData): TrainData {
   };
 }
 
-Comlink.expose(api);
+if (parentPort === null) throw new Error("parallel/worker.ts runs only as a node:worker_threads Worker");
+const port = parentPort as unknown as NodePort;
+Comlink.expose(api, nodeEndpoint(port));
 // The pool sends nothing before this (the entry imports this module asynchronously).
-(globalThis as unknown as { postMessage(message: unknown): void }).postMessage(READY_MESSAGE);
+port.postMessage(READY_MESSAGE);

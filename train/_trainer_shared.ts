@@ -3,12 +3,13 @@
  * (parallel/worker.ts) share, so that both build and train the same way: the loss
  * table of `TrainerConfig.loss`, model instantiation from a spec or module URL, batch
  * gathering with augmentation and uint8 normalization, one-hot targets, evaluation in
- * chunks and accuracy counting.
+ * chunks and accuracy counting, and the config check.
  */
 
 import { Tensor } from "../tensor/tensor.ts";
 import type { BufferCache } from "../tensor/buffers.ts";
 import type { Rng } from "../tensor/rng.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import { Module } from "../layers/module.ts";
 import { buildModel, type ModelSpec } from "../layers/spec.ts";
 import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from "../losses/mod.ts";
@@ -21,6 +22,32 @@ import {
   type Transform,
 } from "../data/transforms.ts";
 import type { Augment, LossConfig, TrainData } from "./trainer.ts";
+
+/** The keys of `TrainerConfig`. */
+const CONFIG_KEYS = ["model", "loss", "optimizer", "seed", "workers"];
+
+/**
+ * Throws a TypeError naming the problem when `config` is not a `TrainerConfig` object with
+ * known keys only, or the call got more than `maxArguments` positional arguments
+ * (`argumentCount` is the caller's `arguments.length`).
+ */
+export function checkTrainerConfig(
+  where: string,
+  config: unknown,
+  argumentCount: number,
+  maxArguments: number,
+): void {
+  checkArgumentCount(where, argumentCount, maxArguments);
+  if (config === undefined) {
+    throw new TypeError(`${where}: expected a config { ${CONFIG_KEYS.join(", ")} }, got undefined`);
+  }
+  checkOptions(`${where}: config`, config, CONFIG_KEYS);
+  for (const key of ["model", "loss", "optimizer"]) {
+    if (!((config as Record<string, unknown>)[key] instanceof Object)) {
+      throw new TypeError(`${where}: config.${key} is missing (expected an object)`);
+    }
+  }
+}
 
 /** What every loss of losses/ offers: `forward` returns the reduced loss, `backward` dL/dpred. */
 export interface Loss {
@@ -198,13 +225,14 @@ export function gatherBatch(
 /**
  * Eval mode, no gradients: forwards `indices` in chunks of `batchSize` and returns
  * Σ (chunk loss × chunk size), the correct count and the arg-max per row; the model is
- * back in training mode afterwards.
+ * back in training mode afterwards. `onChunk` runs before each chunk (a worker's heartbeat).
  */
 export function evaluateRows(
   parts: { model: Module; loss: Loss; classTargets: boolean; rng: Rng },
   source: BatchSource,
   indices: Int32Array,
   batchSize: number,
+  onChunk?: () => void,
 ): { lossSum: number; correct: number; predictions: Int32Array } {
   const { model, loss, classTargets, rng } = parts;
   const predictions = new Int32Array(indices.length);
@@ -213,6 +241,7 @@ export function evaluateRows(
   model.eval();
   try {
     for (let start = 0; start < indices.length; start += batchSize) {
+      onChunk?.();
       const chunk = indices.subarray(start, Math.min(indices.length, start + batchSize));
       const { x, labels } = gatherBatch(source, chunk, false, rng);
       const output = model.forward(x);

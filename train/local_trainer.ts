@@ -36,7 +36,10 @@ import {
   instantiateModel,
   type Loss,
   lossTarget,
+  checkTrainerConfig,
 } from "./_trainer_shared.ts";
+import { findNonFinite, NonFiniteError } from "./_non_finite.ts";
+import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
 export { countCorrect };
 export type { Loss };
@@ -81,7 +84,12 @@ export class LocalTrainer implements Trainer {
   #splits: Partial<Record<"train" | "test", BatchSource>> = {};
   #closed = false;
 
-  constructor(parts: LocalTrainerParts, { classTargets = true }: { classTargets?: boolean } = {}) {
+  constructor(parts: LocalTrainerParts, options: { classTargets?: boolean } = {}) {
+    const where = "Cannot create LocalTrainer";
+    checkArgumentCount(where, arguments.length, 2);
+    checkOptions(`${where}: parts`, parts, ["model", "loss", "optimizer", "rng", "evalBatchSize"]);
+    checkOptions(where, options, ["classTargets"]);
+    const { classTargets = true } = options;
     this.model = parts.model;
     this.loss = parts.loss;
     this.optimizer = parts.optimizer;
@@ -96,6 +104,7 @@ export class LocalTrainer implements Trainer {
    * same initial weights as the parallel trainer.
    */
   static async fromConfig(config: TrainerConfig): Promise<LocalTrainer> {
+    checkTrainerConfig("Cannot create LocalTrainer", config, arguments.length, 1);
     const rng = manualSeed(config.seed);
     const model = await instantiateModel(config.model, { workerIndex: null, workers: 1 });
     const { loss, classTargets } = createLoss(config.loss, "Cannot create LocalTrainer");
@@ -121,11 +130,17 @@ export class LocalTrainer implements Trainer {
     this.optimizer.zeroGrad();
     const output = this.model.forward(x);
     const loss = this.loss.forward(output, lossTarget(this.#classTargets, labels, output, this.#batchBuffers));
-    // A non-finite loss leaves the weights as they were; the caller reports it.
-    if (Number.isFinite(loss)) {
-      this.model.backwardParameters(this.loss.backward());
-      this.optimizer.step();
+    // Loss and gradients are checked before the update, so a non-finite one leaves the weights as they were.
+    const where = "Cannot run LocalTrainer.step";
+    if (!Number.isFinite(loss)) {
+      throw new NonFiniteError(where, { kind: "loss", value: loss, parameter: null, element: -1 }, 0);
     }
+    this.model.backwardParameters(this.loss.backward());
+    const badGradient = findNonFinite(this.model, "gradient");
+    if (badGradient !== null) throw new NonFiniteError(where, badGradient, 0);
+    this.optimizer.step();
+    const badParameter = findNonFinite(this.model, "parameter");
+    if (badParameter !== null) throw new NonFiniteError(where, badParameter, 0);
     return { loss, correct: countCorrect(output, labels, null), count: indices.length };
   }
 
@@ -182,6 +197,11 @@ export class LocalTrainer implements Trainer {
   async close(): Promise<void> {
     this.#closed = true;
     this.#splits = {};
+  }
+
+  /** `await using trainer = await LocalTrainer.fromConfig(...)` closes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #check(method: string): void {

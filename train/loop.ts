@@ -10,6 +10,7 @@ import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import type { ModelSpec } from "../layers/spec.ts";
 import type { OptimizerStateDict } from "../optim/optimizer.ts";
 import type { Augment, EvalResult, OptimizerConfig, TrainData, Trainer } from "./trainer.ts";
+import { NonFiniteError } from "./_non_finite.ts";
 import { type Checkpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.ts";
 import { plotCurves } from "./plot_svg.ts";
 import type { EpochSummary, Progress } from "./progress.ts";
@@ -207,9 +208,17 @@ export async function fit(options: FitOptions): Promise<FitResult> {
         groups.push(paramGroup(trainer));
       }
       const called = performance.now();
-      const results = trainSteps === undefined
-        ? [await trainer.step(batches[0])]
-        : await trainSteps.call(trainer, batches, { hyperparameters: groups });
+      let results;
+      try {
+        results = trainSteps === undefined
+          ? [await trainer.step(batches[0])]
+          : await trainSteps.call(trainer, batches, { hyperparameters: groups });
+      } catch (error) {
+        // The trainers stop on a non-finite loss, gradient or parameter; name the epoch and step.
+        if (!(error instanceof NonFiniteError)) throw error;
+        const at = `at epoch ${epoch}, step ${first + error.stepIndex + 1} of ${stepsPerEpoch}`;
+        throw diverged(`${error.detail} ${at} (lr ${groups[error.stepIndex].lr})`, lastGood());
+      }
       const msPerStep = (performance.now() - called) / size;
       chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor(PROGRESS_MS / msPerStep)));
       for (let i = 0; i < size; i++) {

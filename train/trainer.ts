@@ -12,6 +12,7 @@ import type { ModelSpec } from "../layers/spec.ts";
 import type { OptimizerStateDict } from "../optim/optimizer.ts";
 
 export type { ModelSpec, OptimizerStateDict };
+export { NonFiniteError } from "./_non_finite.ts";
 
 /**
  * An image set kept as bytes: `images` is `[N, C, H, W]` uint8, normalized on the fly
@@ -116,7 +117,11 @@ export interface Trainer {
   readonly paramGroups: { lr: number }[];
   /** Installs a dataset for `split` (copied once); `augment` applies to training steps only. */
   setData(split: "train" | "test", data: TrainData, augment?: Augment): Promise<void>;
-  /** ONE optimizer step on the global batch `indices` (row numbers of the "train" split). */
+  /**
+   * ONE optimizer step on the global batch `indices` (row numbers of the "train" split).
+   * Rejects with a `NonFiniteError` on a non-finite loss or gradient (the step is not
+   * applied) or a parameter the update made non-finite.
+   */
   step(indices: Int32Array): Promise<StepResult>;
   /** Eval mode, no gradients, over `indices` (default: the whole split). */
   evaluate(split: "train" | "test", indices?: Int32Array): Promise<EvalResult>;
@@ -141,6 +146,8 @@ export interface Trainer {
    * calls (DataParallel: no message per step). Step i runs with `hyperparameters[i]` if
    * given (the param group as a per-step schedule leaves it before step i: lr and, for
    * OneCycle, momentum or betas), else with `paramGroups[0]`; `lr[i]` overrides its lr.
+   * Stops at the first non-finite step with a `NonFiniteError` (its `stepIndex` says which
+   * batch; the steps before it are applied).
    */
   trainSteps?(
     batches: readonly Int32Array[],

@@ -70,3 +70,4 @@ export * from "./pointwise_loss.ts";
 export * from "./embedding.ts";
 export * from "./recurrent.ts";
 export * from "./attention.ts";
+export * from "./finite.ts";

@@ -22,7 +22,7 @@ test("Barrier.wait() throws a BarrierTimeoutError naming the workers that did no
   assert.throws(() => new Barrier(shared, 3, 50).wait(0), (error: unknown) => {
     assert.ok(error instanceof BarrierTimeoutError);
     assert.deepEqual(error.missing, [1, 2]);
-    assert.match(error.message, /workers 1, 2 did not arrive within 50 ms/);
+    assert.match(error.message, /workers 1, 2 did not arrive and made no progress within 50 ms/);
     return true;
   });
   assert.ok(performance.now() - start >= 45);

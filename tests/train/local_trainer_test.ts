@@ -4,7 +4,7 @@ import { Rng } from "../../tensor/rng.ts";
 import { makeBlobs } from "../../data/synthetic.ts";
 import { countCorrect, LocalTrainer } from "../../train/local_trainer.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { ImageData, TrainerConfig, VectorData } from "../../train/trainer.ts";
+import { type ImageData, NonFiniteError, type TrainerConfig, type VectorData } from "../../train/trainer.ts";
 
 const CONFIG: TrainerConfig = {
   model: {
@@ -110,4 +110,67 @@ test("countCorrect() takes the first maximum on ties, as torch.argmax", () => {
   const into = new Int32Array(2);
   assert.equal(countCorrect(out, new Int32Array([0, 1]), into), 2);
   assert.deepEqual(Array.from(into), [0, 1]);
+});
+
+const NAN_GRAD: TrainerConfig = {
+  model: { moduleUrl: new URL("../parallel/fixtures/nan_grad_model.ts", import.meta.url).href },
+  loss: { type: "cross_entropy" },
+  optimizer: { type: "sgd", lr: 0.1, momentum: 0.9 },
+  seed: 0,
+};
+
+/** Rows 0..7 ordinary, row 8 holds a NaN, row 9 is 1e5 everywhere (the fixture's gradients turn NaN). */
+function poisoned(): VectorData {
+  const x = Float32Array.from({ length: 40 }, (_, i) => Math.sin(i));
+  x.fill(1e5, 36, 40);
+  x[33] = NaN;
+  return { kind: "vectors", x, shape: [10, 4], labels: Int32Array.from({ length: 10 }, (_, i) => i % 3) };
+}
+
+test("LocalTrainer.step() rejects NaN gradients under a finite loss, and a NaN loss, without applying the step", async () => {
+  const trainer = await LocalTrainer.fromConfig(NAN_GRAD);
+  await trainer.setData("train", poisoned());
+  await trainer.step(new Int32Array([0, 1, 2]));
+  const before = await trainer.stateDict();
+  const unchanged = async () => {
+    const after = await trainer.stateDict();
+    for (const [key, t] of Object.entries(before)) assert.deepEqual(after[key].data, t.data, key);
+  };
+  await assert.rejects(trainer.step(new Int32Array([3, 9])), (error: unknown) => {
+    assert.ok(error instanceof NonFiniteError, String(error));
+    assert.equal(error.kind, "gradient");
+    assert.equal(error.parameter, "0.weight");
+    assert.equal(error.stepIndex, 0);
+    assert.equal(
+      error.message,
+      'Cannot run LocalTrainer.step: the gradient of "0.weight" is NaN (element 0); the step was not applied, the parameters are still the last finite ones',
+    );
+    return true;
+  });
+  await unchanged();
+  await assert.rejects(trainer.step(new Int32Array([8, 1])), {
+    name: "NonFiniteError",
+    message: /^Cannot run LocalTrainer\.step: the loss is NaN; the step was not applied/,
+  });
+  await unchanged();
+  assert.ok(Number.isFinite((await trainer.step(new Int32Array([0, 1]))).loss));
+});
+
+test("LocalTrainer rejects unknown config and option keys and extra arguments; `await using` closes it", async () => {
+  const fromConfig = LocalTrainer.fromConfig as (...args: unknown[]) => Promise<LocalTrainer>;
+  await assert.rejects(fromConfig({ ...CONFIG, sed: 1 }), {
+    name: "TypeError",
+    message: /^Cannot create LocalTrainer: config: unknown option "sed" \(did you mean "seed"\?/,
+  });
+  await assert.rejects(fromConfig(CONFIG, {}), /expected at most 1 argument, got 2/);
+  const { model, loss, optimizer } = await LocalTrainer.fromConfig(CONFIG);
+  const Ctor = LocalTrainer as unknown as new (...args: unknown[]) => LocalTrainer;
+  assert.throws(() => new Ctor({ model, loss, optimizer }, { classTarget: false }), /unknown option "classTarget" \(did you mean "classTargets"\?/);
+  assert.throws(() => new Ctor({ model, loss, optimizer, evalBatch: 5 }), /parts: unknown option "evalBatch" \(did you mean "evalBatchSize"\?/);
+  let kept: LocalTrainer;
+  {
+    await using trainer = new LocalTrainer({ model, loss, optimizer });
+    kept = trainer;
+  }
+  await assert.rejects(kept.step(new Int32Array([0])), /the trainer is closed/);
 });
