@@ -315,7 +315,45 @@ export function parseModelSpec(json: unknown): ModelSpec {
       cause: result.error,
     });
   }
-  return result.data as ModelSpec;
+  const spec = result.data as ModelSpec;
+  checkSequenceLayout(spec.layers, "layers");
+  return spec;
+}
+
+/** The layer types that read or write sequences with a `batchFirst` layout. */
+const SEQUENCE_TYPES = new Set<string>([
+  "rnn",
+  "lstm",
+  "gru",
+  "positionalembedding",
+  "multiheadattention",
+  "transformerencoderlayer",
+]);
+
+// Nothing in a spec transposes [N, L, ·] ↔ [L, N, ·], so sequence layers that disagree on
+// batchFirst would silently mix up batch and time (attention across the batch): an error.
+function checkSequenceLayout(layers: LayerSpec[], at: string): void {
+  let first: { path: string; batchFirst: boolean; given: boolean } | null = null;
+  const visit = (entries: LayerSpec[], path: string) => {
+    entries.forEach((entry, i) => {
+      const here = `${path}[${i}]`;
+      if (entry.layers !== undefined) visit(entry.layers, `${here}.layers`);
+      if (!SEQUENCE_TYPES.has(entry.type)) return;
+      const batchFirst = entry.batchFirst === true;
+      const given = "batchFirst" in entry;
+      if (first === null) first = { path: here, batchFirst, given };
+      else if (first.batchFirst !== batchFirst) {
+        const say = (p: string, b: boolean, given: boolean) =>
+          `${p}.batchFirst is ${b}${given ? "" : " (the default)"}`;
+        throw new TypeError(
+          `${PREFIX}${say(here, batchFirst, given)} but ${
+            say(first.path, first.batchFirst, first.given)
+          }: the sequence layers of one model must share one layout (nothing in a spec transposes between them)`,
+        );
+      }
+    });
+  };
+  visit(layers, at);
 }
 
 /**

@@ -401,6 +401,25 @@ test("buildModel() puts the path in front of a layer constructor's own error", (
   );
 });
 
+test("parseModelSpec() rejects sequence layers that disagree on batchFirst, naming both", () => {
+  const emb = { type: "positionalembedding", numEmbeddings: 5, embeddingDim: 4, maxLength: 3 };
+  const block = { type: "transformerencoderlayer", dModel: 4, nhead: 2 };
+  assert.throws(
+    () =>
+      parseModelSpec({
+        layers: [{ ...emb, batchFirst: true }, { type: "residual", layers: [block] }],
+      }),
+    {
+      name: "TypeError",
+      message:
+        "Invalid model spec: layers[1].layers[0].batchFirst is false (the default) but layers[0].batchFirst is true: the sequence layers of one model must share one layout (nothing in a spec transposes between them)",
+    },
+  );
+  // Agreeing layouts, given or by default, pass.
+  parseModelSpec({ layers: [{ ...emb, batchFirst: true }, { ...block, batchFirst: true }] });
+  parseModelSpec({ layers: [emb, block, { type: "lstm", inputSize: 4, hiddenSize: 4 }] });
+});
+
 test("parseModelSpec() reports the first problem and how many more there are", () => {
   assert.throws(
     () => parseModelSpec({ layers: [{ type: "linear", inFeatures: 0, outFeatures: 0 }] }),
