@@ -16,7 +16,8 @@ import {
   noForwardError,
   rngOption,
 } from "./_common.ts";
-import { type AttentionMask, prepareMasks, type Projection, sequenceShape } from "./_attention.ts";
+import { type AttentionMask, prepareMasks } from "./_attention.ts";
+import { checkTensors, inProjections, inputShapes } from "./_attention_inputs.ts";
 import { attentionBackward, type AttentionCache, attentionForward } from "./_attention_core.ts";
 
 export type { AttentionMask };
@@ -208,11 +209,7 @@ export class MultiheadAttention extends Module {
       throw new TypeError(`${where}: pass both key and value, or neither (self-attention)`);
     }
     [key, value] = [key ?? query, value ?? query];
-    for (const [name, t] of [["query", query], ["key", key], ["value", value]] as const) {
-      if (!(t instanceof Tensor)) {
-        throw new TypeError(`${where}: expected ${name} to be a Tensor, got ${describeValue(t)}`);
-      }
-    }
+    checkTensors(where, query, key, value);
     // Applied to its own last output, out_proj would write over the input the backward reads.
     const own = (t: Tensor) => this.training && t.data === this.#lastOutput ? t.clone() : t;
     const [q0, k0] = [query, key];
@@ -220,27 +217,11 @@ export class MultiheadAttention extends Module {
     key = k0 === q0 ? query : own(key);
     value = value === q0 ? query : value === k0 ? key : own(value);
     const isCausal = boolean(options.isCausal ?? this.isCausal, "isCausal", where);
-    const q = sequenceShape(query, "query", this.embedDim, this.batchFirst, where);
-    const k = sequenceShape(key, "key", this.kdim, this.batchFirst, where);
-    const v = sequenceShape(value, "value", this.vdim, this.batchFirst, where);
-    if (
-      k.unbatched !== q.unbatched || k.n !== q.n || v.n !== q.n || v.len !== k.len ||
-      v.unbatched !== q.unbatched
-    ) {
-      throw new TypeError(
-        `${where}: query ${fmt(query)}, key ${fmt(key)} and value ${fmt(value)} disagree on N or S`,
-      );
-    }
-    const masks = prepareMasks(
-      where,
-      options.attnMask,
-      options.keyPaddingMask,
-      isCausal,
-      q,
-      k,
-      this.numHeads,
-    );
+    const { q, k } = inputShapes(where, query, key, value, this);
+    const { attnMask, keyPaddingMask } = options;
+    const masks = prepareMasks(where, attnMask, keyPaddingMask, isCausal, q, k, this.numHeads);
     const packed = this.inProjWeight !== null && key === query && value === query;
+    const rng = this.#rng ?? defaultRng();
     const cache = attentionForward({
       query,
       key,
@@ -249,10 +230,10 @@ export class MultiheadAttention extends Module {
       k,
       packed,
       masks,
-      projections: this.#projections(packed),
+      projections: inProjections(this, packed),
       heads: this.numHeads,
       dropout: this.training ? this.dropout : 0,
-      random: () => (this.#rng ?? defaultRng()).random(),
+      random: () => rng.random(),
       buffers: this.#buffers,
       training: this.training,
     });
@@ -289,38 +270,6 @@ export class MultiheadAttention extends Module {
     return attentionBackward(cache, gContext, inputs, gradOutput.data);
   }
 
-  // q, k, v projections (or the one packed projection of self-attention).
-  #projections(packed: boolean): Projection[] {
-    const e = this.embedDim;
-    const b = this.inProjBias;
-    if (packed) {
-      return [{
-        weight: this.inProjWeight!,
-        wOffset: 0,
-        inDim: e,
-        outDim: 3 * e,
-        bias: b,
-        bOffset: 0,
-      }];
-    }
-    const w = (i: number, separate: Parameter | null, inDim: number): Projection =>
-      separate === null
-        ? {
-          weight: this.inProjWeight!,
-          wOffset: i * e * e,
-          inDim,
-          outDim: e,
-          bias: b,
-          bOffset: i * e,
-        }
-        : { weight: separate, wOffset: 0, inDim, outDim: e, bias: b, bOffset: i * e };
-    return [
-      w(0, this.qProjWeight, e),
-      w(1, this.kProjWeight, this.kdim),
-      w(2, this.vProjWeight, this.vdim),
-    ];
-  }
-
   /** PyTorch's order: in_proj_weight (or q/k/v_proj_weight), in_proj_bias. */
   override ownParameters(): [string, Parameter][] {
     const out: [string, Parameter][] = [];
@@ -348,8 +297,4 @@ export class MultiheadAttention extends Module {
       })`;
     return `MultiheadAttention(\n  (out_proj): ${linear}\n)`;
   }
-}
-
-function fmt(t: Tensor): string {
-  return `[${t.shape.join(", ")}]`;
 }
