@@ -267,3 +267,32 @@ test("the char-gpt spec builds a GPT with nanoGPT's layout and learns a periodic
   }
   assert.ok(losses[29] < 0.25 * losses[0], `loss ${losses[0]} → ${losses[29]}`);
 });
+
+test("MultiheadAttention and TransformerEncoderLayer applied to their own last output (training buffers) compute f(f(x)) and its gradients", () => {
+  const makers = [
+    () => new MultiheadAttention(E, H, { rng: new Rng(11) }),
+    () => new TransformerEncoderLayer(E, H, { dimFeedforward: F, dropout: 0, rng: new Rng(11) }),
+    () =>
+      new TransformerEncoderLayer(E, H, {
+        dimFeedforward: F,
+        dropout: 0,
+        normFirst: true,
+        rng: new Rng(11),
+      }),
+  ];
+  for (const make of makers) {
+    const [a, b] = [make(), make()];
+    const x = randomTensor([L, N, E], 12);
+    const r = randomTensor([L, N, E], 13);
+    // a: fed its own output buffer; b: fed a copy.
+    const ya = a.forward(a.forward(x)).data.slice();
+    const yb = b.forward(b.forward(x).clone()).data.slice();
+    assertClose(ya, yb, { atol: 1e-6, message: `${a.constructor.name} output` });
+    a.backward(r);
+    b.backward(r);
+    const gb = b.parameters().map((p) => p.grad.data);
+    a.parameters().forEach((p, i) =>
+      assertClose(p.grad.data, gb[i], { atol: 1e-6, message: a.constructor.name })
+    );
+  }
+});
