@@ -44,7 +44,7 @@ export class WorkerPool {
     this.#barrier = barrier;
     this.#timeoutMs = timeoutMs;
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./_worker_entry.js", import.meta.url));
+      const worker = startWorker(new URL("./_worker_entry.js", import.meta.url));
       this.#ready.push(
         new Promise((resolve) => {
           const listener = (data: unknown) => {
@@ -190,6 +190,16 @@ export class WorkerPool {
     }
     return new WorkerError(action, index, cause);
   }
+}
+
+/**
+ * A node:worker_threads Worker on `entry`: by URL for a file, else (this module was
+ * imported by http(s) URL, Deno) through an evaluated dynamic import, since the Worker
+ * constructor takes only file: and data: URLs.
+ */
+function startWorker(entry: URL): Worker {
+  if (entry.protocol === "file:") return new Worker(entry);
+  return new Worker(`import(${JSON.stringify(entry.href)});`, { eval: true });
 }
 
 function stallMessage(startup: boolean, limitMs: number): string {
