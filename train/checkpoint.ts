@@ -26,6 +26,7 @@ import { lstat, mkdir, readlink, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Tensor } from "../tensor/tensor.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
+import { firstNonFinite } from "../tensor/kernels/finite.ts";
 import { encodeSafetensorsChunks, type WritableDtype } from "./safetensors.ts";
 import {
   readJsonFile,
@@ -294,7 +295,7 @@ function encodeStateDict(
 /** A diverged state is never saved: the last good checkpoint must stay the last one. */
 function checkFinite(tensors: Record<string, Tensor>, where: string, what: string): void {
   for (const [key, tensor] of Object.entries(tensors)) {
-    const at = tensor.data.findIndex((v) => !Number.isFinite(v));
+    const at = firstNonFinite(tensor.data);
     if (at >= 0) {
       throw new RangeError(
         `${where}: ${what} "${key}" holds ${
