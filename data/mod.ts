@@ -67,6 +67,14 @@ export { svhn, SVHN_CHECKS, SVHN_CLASSES, SVHN_FILES, SVHN_MEAN, SVHN_MIRRORS, S
 export { type Dataset, ImageDataset, TensorDataset } from "./dataset.ts";
 export { type Batch, DataLoader, type DataLoaderOptions } from "./data_loader.ts";
 export {
+  CharVocabulary,
+  MAX_TEXT_BYTES,
+  readTextFile,
+  TextDataset,
+  type TextDatasetOptions,
+  type TextSplit,
+} from "./text.ts";
+export {
   CIFAR10_MEAN,
   CIFAR10_STD,
   compose,

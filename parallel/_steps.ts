@@ -186,8 +186,10 @@ export function collectEval(
   shards: readonly [number, number][],
   replies: readonly EvalReply[],
 ): EvalResult {
-  const predictions = new Int32Array(count);
-  replies.forEach((r, i) => predictions.set(r.predictions, shards[i][0]));
+  // One prediction per target: per row, or per token of a token window (shards stay in order).
+  const perRow = count > 0 ? replies.reduce((sum, r) => sum + r.predictions.length, 0) / count : 1;
+  const predictions = new Int32Array(count * perRow);
+  replies.forEach((r, i) => predictions.set(r.predictions, shards[i][0] * perRow));
   const lossSum = replies.reduce((sum, r) => sum + r.lossSum, 0);
   return {
     loss: count > 0 ? lossSum / count : NaN,

@@ -10,6 +10,7 @@ import type { Augment, LossConfig, TrainData } from "../train/trainer.ts";
 import type { OptimizerName } from "../optim/rules.ts";
 import type { Arenas, FlatLayout } from "./arena.ts";
 import { barrierWords } from "./barrier.ts";
+import { type SharedTokens, shareTokens } from "../train/_token_data.ts";
 
 /** What a worker posts once it listens for comlink calls. */
 export const READY_MESSAGE = "shardgrad:worker-ready";
@@ -68,7 +69,8 @@ export type SharedData =
     mean: number[];
     std: number[];
   }
-  | { kind: "vectors"; x: SharedArrayBuffer; shape: [number, number]; labels: SharedArrayBuffer };
+  | { kind: "vectors"; x: SharedArrayBuffer; shape: [number, number]; labels: SharedArrayBuffer }
+  | SharedTokens;
 
 /** One training step for one worker. */
 export interface StepRequest {
@@ -157,6 +159,8 @@ export function workerSeed(seed: number, w: number): number {
 /** Copies a dataset into SharedArrayBuffers (images as uint8, labels as int32), checking sizes. */
 export function shareData(data: TrainData): SharedData {
   const where = "Cannot run DataParallel.setData";
+  // Token sets share their ids once; a window's targets are read from them.
+  if (data.kind === "tokens") return shareTokens(data, where);
   const n = data.shape[0];
   if (data.labels.length !== n) {
     throw new TypeError(`${where}: ${n} samples but ${data.labels.length} labels`);

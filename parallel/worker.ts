@@ -273,6 +273,9 @@ function anyFault(st: State, code: number): boolean {
 
 /** `TrainData` views of a dataset in shared memory (no copy). */
 function sharedViews(data: SharedData): TrainData {
+  if (data.kind === "tokens") {
+    return { kind: "tokens", tokens: new Int32Array(data.tokens), shape: data.shape, vocabSize: data.vocabSize };
+  }
   if (data.kind === "vectors") {
     return {
       kind: "vectors",

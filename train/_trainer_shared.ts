@@ -22,6 +22,7 @@ import {
   type Transform,
 } from "../data/transforms.ts";
 import type { Augment, LossConfig, TrainData } from "./trainer.ts";
+import { checkTokenData, gatherWindows } from "./_token_data.ts";
 
 /** The keys of `TrainerConfig`. */
 const CONFIG_KEYS = ["model", "loss", "optimizer", "seed", "workers"];
@@ -147,8 +148,8 @@ export async function instantiateModel(
 
 /** A dataset ready for batch gathering: rows, labels, and the transforms of its kind. */
 export interface BatchSource {
-  /** Rows `[N, ...sample]`, flat: uint8 pixels or float features. */
-  rows: Uint8Array | Float32Array;
+  /** Rows `[N, ...sample]`, flat: uint8 pixels or float features; for tokens the token ids. */
+  rows: Uint8Array | Float32Array | Int32Array;
   /** Class indices `[N]`. */
   labels: Uint8Array | Int32Array;
   /** N, the number of rows. */
@@ -159,6 +160,8 @@ export interface BatchSource {
   transform: Transform | null;
   /** Random crop and flip (training only); null when none was asked for. */
   augment: Transform | null;
+  /** Targets (and predictions) per row: 1, or L for token windows (`[N·L]` targets). */
+  targetsPerRow: number;
 }
 
 /** The batch source of `data` with `augment`'s crop and flip (image sets only). */
@@ -171,6 +174,22 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
       sample: [data.shape[1]],
       transform: null,
       augment: null,
+      targetsPerRow: 1,
+    };
+  }
+  if (data.kind === "tokens") {
+    checkTokenData(data, "Cannot use the data");
+    if ((augment.cropPadding ?? 0) > 0 || augment.flip) {
+      throw new TypeError("Cannot use the data: crop and flip augmentation apply to images, not tokens");
+    }
+    return {
+      rows: data.tokens,
+      labels: data.tokens,
+      count: data.shape[0],
+      sample: [data.shape[1]],
+      transform: null,
+      augment: null,
+      targetsPerRow: data.shape[1],
     };
   }
   const [, c, h, w] = data.shape;
@@ -186,6 +205,7 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
     sample: [c, h, w],
     transform: compose([toFloat(), normalize(data.mean, data.std)]),
     augment: steps.length > 0 ? compose(steps) : null,
+    targetsPerRow: 1,
   };
 }
 
@@ -206,7 +226,13 @@ export function gatherBatch(
   const size = sample.reduce((a, b) => a * b, 1);
   const reuse = buffers !== undefined;
   const buffer = buffers?.floats("x", indices.length * size, reuse) ?? new Float32Array(indices.length * size);
-  const labels = buffers?.ints("labels", indices.length, reuse) ?? new Int32Array(indices.length);
+  const targets = indices.length * source.targetsPerRow;
+  const labels = buffers?.ints("labels", targets, reuse) ?? new Int32Array(targets);
+  if (source.targetsPerRow > 1) {
+    // Token windows: row i is the window starting at token i (the targets are the next tokens).
+    gatherWindows(rows as Int32Array, size, indices, buffer, labels);
+    return { x: new Tensor(buffer, [indices.length, ...sample]), labels };
+  }
   for (let b = 0; b < indices.length; b++) {
     const row = indices[b];
     if (!(row >= 0 && row < n)) {
@@ -224,7 +250,8 @@ export function gatherBatch(
 
 /**
  * Eval mode, no gradients: forwards `indices` in chunks of `batchSize` and returns
- * Σ (chunk loss × chunk size), the correct count and the arg-max per row; the model is
+ * Σ (chunk loss × chunk size), the correct count and the arg-max per target (per row, or
+ * per token of a token window); the model is
  * back in training mode afterwards. `onChunk` runs before each chunk (a worker's heartbeat).
  */
 export function evaluateRows(
@@ -235,7 +262,8 @@ export function evaluateRows(
   onChunk?: () => void,
 ): { lossSum: number; correct: number; predictions: Int32Array } {
   const { model, loss, classTargets, rng } = parts;
-  const predictions = new Int32Array(indices.length);
+  const perRow = source.targetsPerRow;
+  const predictions = new Int32Array(indices.length * perRow);
   let lossSum = 0;
   let correct = 0;
   model.eval();
@@ -246,7 +274,11 @@ export function evaluateRows(
       const { x, labels } = gatherBatch(source, chunk, false, rng);
       const output = model.forward(x);
       lossSum += loss.forward(output, lossTarget(classTargets, labels, output)) * chunk.length;
-      correct += countCorrect(output, labels, predictions.subarray(start, start + chunk.length));
+      correct += countCorrect(
+        output,
+        labels,
+        predictions.subarray(start * perRow, (start + chunk.length) * perRow),
+      );
     }
   } finally {
     model.train();

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { PRESET_NAMES, type SchedulerName } from "./presets.ts";
+import { TEXT_PRESET_NAMES } from "./text_presets.ts";
 import { parseSchedulerSpec, SCHEDULER_NAMES } from "./scheduler_spec.ts";
 import type { LoopState } from "./loop.ts";
 import { checkArgumentCount, describeValue, nearestName } from "../tensor/options.ts";
@@ -20,6 +21,7 @@ export const DATASETS = [
   "moons",
   "blobs",
   "spirals",
+  "text",
 ] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "lion"] as const;
@@ -72,6 +74,25 @@ export interface CliOptions {
   limitTest?: number;
   /** `--allow-unverified-data`: accept custom CIFAR-10/SVHN files checked by structure only. */
   allowUnverifiedData?: boolean;
+  /** Text runs (`--dataset text`, train/text_run.ts): the corpus, a UTF-8 file. */
+  file?: string;
+  /** Text runs: optimizer steps (the total to reach with --resume). */
+  iters?: number;
+  evalInterval?: number;
+  evalIters?: number;
+  blockSize?: number;
+  nLayer?: number;
+  nHead?: number;
+  nEmbd?: number;
+  hiddenSize?: number;
+  minLr?: number;
+  warmupIters?: number;
+  /** Text runs: the cosine decay ends here (default: --iters). */
+  lrDecayIters?: number;
+  /** `--generate N`: print N characters sampled from the text checkpoint in --out. */
+  generate?: number;
+  temperature?: number;
+  prompt?: string;
 }
 
 const FLAGS = {
@@ -98,12 +119,28 @@ const FLAGS = {
   "limit-test": { type: "string" },
   "svhn-extra": { type: "boolean" },
   "allow-unverified-data": { type: "boolean" },
+  file: { type: "string" },
+  iters: { type: "string" },
+  "eval-interval": { type: "string" },
+  "eval-iters": { type: "string" },
+  "block-size": { type: "string" },
+  "n-layer": { type: "string" },
+  "n-head": { type: "string" },
+  "n-embd": { type: "string" },
+  "hidden-size": { type: "string" },
+  "min-lr": { type: "string" },
+  "warmup-iters": { type: "string" },
+  "lr-decay-iters": { type: "string" },
+  generate: { type: "string" },
+  temperature: { type: "string" },
+  prompt: { type: "string" },
 } as const;
 
 /** Flags that may accompany `--resume` (everything else comes from the checkpoint's state.json). */
 const RESUME_FLAGS = new Set([
   "resume",
   "epochs",
+  "iters",
   "workers",
   "mirror",
   "allow-unverified-data",
@@ -122,7 +159,49 @@ const EVAL_FLAGS = new Set([
   "quiet",
   "help",
   "limit-test",
+  "file",
 ]);
+/** Flags that may accompany `--generate` (the checkpoint is the one in --out). */
+const GENERATE_FLAGS = new Set([
+  "generate",
+  "out",
+  "model",
+  "dataset",
+  "temperature",
+  "seed",
+  "prompt",
+  "json",
+  "quiet",
+  "help",
+]);
+/** Flags of text runs only (train/text_run.ts). */
+const TEXT_FLAGS = [
+  "file",
+  "iters",
+  "eval-interval",
+  "eval-iters",
+  "block-size",
+  "n-layer",
+  "n-head",
+  "n-embd",
+  "hidden-size",
+  "min-lr",
+  "warmup-iters",
+  "lr-decay-iters",
+  "temperature",
+  "prompt",
+];
+/** Flags of image and 2-D runs only (text runs count iterations and have no augmentation or mirrors). */
+const NOT_TEXT_FLAGS = [
+  "epochs",
+  "scheduler",
+  "augment",
+  "mirror",
+  "limit-train",
+  "limit-test",
+  "allow-unverified-data",
+  "svhn-extra",
+];
 
 /**
  * One rule per run setting, applied to values (numbers, strings, booleans) and shared by the
@@ -197,6 +276,21 @@ const SCHEMA = z.strictObject({
   "limit-test": SETTINGS.limit.flag.optional(),
   "svhn-extra": z.boolean().optional(),
   "allow-unverified-data": z.boolean().default(false),
+  file: z.string().min(1, { error: "expected a UTF-8 text file" }).optional(),
+  iters: integerSetting(1, "a positive integer").flag.optional(),
+  "eval-interval": integerSetting(1, "a positive integer").flag.optional(),
+  "eval-iters": integerSetting(1, "a positive integer").flag.optional(),
+  "block-size": integerSetting(1, "a positive integer").flag.optional(),
+  "n-layer": integerSetting(1, "a positive integer").flag.optional(),
+  "n-head": integerSetting(1, "a positive integer").flag.optional(),
+  "n-embd": integerSetting(1, "a positive integer").flag.optional(),
+  "hidden-size": integerSetting(1, "a positive integer").flag.optional(),
+  "min-lr": numberSetting((n) => n >= 0, "a number ≥ 0").flag.optional(),
+  "warmup-iters": integerSetting(0, "a non-negative integer").flag.optional(),
+  "lr-decay-iters": integerSetting(1, "a positive integer").flag.optional(),
+  generate: integerSetting(1, "a positive integer").flag.optional(),
+  temperature: numberSetting((n) => n > 0, "a number > 0").flag.optional(),
+  prompt: z.string().min(1, { error: "expected some text" }).optional(),
 });
 
 /** A run's settings as state.json's `config` holds them (train/loop.ts `RunConfig`), under the flags' rules. */
@@ -328,7 +422,18 @@ export function parseCli(args: readonly string[]): CliOptions {
       `--json and --quiet cannot be combined (--json already prints only JSON lines)`,
     );
   }
-  for (const [mode, allowed] of [["resume", RESUME_FLAGS], ["eval", EVAL_FLAGS]] as const) {
+  if (v.generate !== undefined && (v.resume !== undefined || v.eval !== undefined)) {
+    throw new UsageError(
+      `--generate reads the checkpoint in --out; it cannot be combined with --${v.resume !== undefined ? "resume" : "eval"}`,
+    );
+  }
+  checkTextFlags(v.dataset, given);
+  for (
+    const [mode, allowed] of [["resume", RESUME_FLAGS], ["eval", EVAL_FLAGS], [
+      "generate",
+      GENERATE_FLAGS,
+    ]] as const
+  ) {
     if (v[mode] === undefined) continue;
     const extra = given.filter((k) => !allowed.has(k));
     if (extra.length > 0) {
@@ -366,7 +471,46 @@ export function parseCli(args: readonly string[]): CliOptions {
     limitTrain: v["limit-train"],
     limitTest: v["limit-test"],
     allowUnverifiedData: v["allow-unverified-data"],
+    file: v.file,
+    iters: v.iters,
+    evalInterval: v["eval-interval"],
+    evalIters: v["eval-iters"],
+    blockSize: v["block-size"],
+    nLayer: v["n-layer"],
+    nHead: v["n-head"],
+    nEmbd: v["n-embd"],
+    hiddenSize: v["hidden-size"],
+    minLr: v["min-lr"],
+    warmupIters: v["warmup-iters"],
+    lrDecayIters: v["lr-decay-iters"],
+    generate: v.generate,
+    temperature: v.temperature,
+    prompt: v.prompt,
   };
+}
+
+/**
+ * Text-only flags need `--dataset text` (or a mode whose checkpoint says so: --resume,
+ * --eval, --generate), and the flags of image runs are refused with `--dataset text`.
+ */
+function checkTextFlags(dataset: string, given: string[]): void {
+  const mode = ["resume", "eval", "generate"].find((m) => given.includes(m));
+  if (dataset === "text") {
+    const wrong = given.find((k) => NOT_TEXT_FLAGS.includes(k));
+    if (wrong !== undefined) {
+      throw new UsageError(
+        `--${wrong} does not apply to --dataset text` +
+          (wrong === "epochs" ? " (text runs count optimizer steps: use --iters)" : "") +
+          (wrong === "scheduler" ? " (text runs use warmup + cosine decay: --warmup-iters, --min-lr)" : ""),
+      );
+    }
+    return;
+  }
+  if (mode !== undefined) return;
+  const wrong = given.find((k) => TEXT_FLAGS.includes(k));
+  if (wrong !== undefined) {
+    throw new UsageError(`--${wrong} applies to text runs only: add --dataset text`);
+  }
 }
 
 function parseArgsMessage(error: Error & { code?: string }): string {
@@ -435,6 +579,25 @@ Output
                         --dataset is given), then exit
   --json                one JSON object per line instead of the progress display
   --quiet               print nothing but the final test accuracy (errors still go to stderr)
+
+Text (character-level language models: --dataset text; counted in iterations, as nanoGPT)
+  --file PATH           the corpus, a UTF-8 text file (default: ../shared/data/tinyshakespeare/input.txt
+                        next to the repository, when present); first 90% train, last 10% val
+  --model PRESET|FILE   ${TEXT_PRESET_NAMES.join(" | ")} (default: char-lstm), or a JSON spec file
+  --iters N             optimizer steps (with --resume: the total to reach)
+  --eval-interval N     evaluate train and val loss every N iterations (and at the first and last)
+  --eval-iters N        batches per split in each evaluation
+  --block-size N        characters of context per window
+  --n-layer N, --n-head N, --n-embd N, --hidden-size N
+                        model sizes (LSTM layers or transformer blocks, attention heads,
+                        embedding width, LSTM hidden size)
+  --warmup-iters N      linear warmup steps; then cosine decay of --lr to --min-lr X
+  --lr-decay-iters N    where the cosine decay ends (default: --iters)
+  --generate N          print N characters sampled from the text checkpoint in --out
+                        (default runs/text-<model>), with --temperature X, --seed N, --prompt TEXT
+                        (default: a newline)
+  --eval DIR            with a text checkpoint: the loss on every window of its corpus's val split
+                        (--file evaluates on another corpus with the same characters)
 
 Quick runs and tests
   --limit-train N       use only the first N training samples

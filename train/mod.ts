@@ -1,7 +1,8 @@
 /**
  * train: the training loop and everything around it — the Trainer interface and its
  * in-process implementation, metrics, safetensors checkpoints, progress display, SVG
- * curves, model presets, datasets, and the command line of train.ts.
+ * curves, model presets, datasets, the command line of train.ts, and character-level
+ * language models (text presets, the iteration loop, generation).
  */
 
 export * from "./trainer.ts";
@@ -19,3 +20,7 @@ export * from "./datasets.ts";
 export * from "./report.ts";
 export * from "./cli.ts";
 export * from "./run_cli.ts";
+export * from "./text_presets.ts";
+export * from "./text_loop.ts";
+export * from "./text_run.ts";
+export * from "./generate.ts";

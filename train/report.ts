@@ -6,7 +6,7 @@ import {
   formatConfusionMatrix,
   formatReport,
 } from "./metrics.ts";
-import type { EvalResult, TrainData } from "./trainer.ts";
+import type { EvalResult, ImageData, VectorData } from "./trainer.ts";
 import type { Progress } from "./progress.ts";
 import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 
@@ -24,7 +24,7 @@ export interface ResultContext {
  */
 export function printResult(
   result: EvalResult,
-  data: { test: TrainData; numClasses: number; classNames: readonly string[] },
+  data: { test: ImageData | VectorData; numClasses: number; classNames: readonly string[] },
   progress: Progress,
   io: { stdout: (text: string) => void },
   context: ResultContext,

@@ -33,6 +33,7 @@ import { Progress, type ProgressMode } from "./progress.ts";
 import { printResult } from "./report.ts";
 import { createTrainer } from "./create_trainer.ts";
 import type { Augment, TrainerConfig } from "./trainer.ts";
+import { evaluateText, isTextCheckpoint, sampleCheckpoint, trainText } from "./text_run.ts";
 
 /** Where output goes; the CLI passes the process's streams, tests may pass strings. */
 export interface CliIO {
@@ -89,6 +90,22 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     : "lines";
   const progress = new Progress(mode, io.stdout);
   try {
+    // Text runs (--dataset text, or a checkpoint whose state.json says so) have their own loop.
+    if (options.generate !== undefined) return await sampleCheckpoint(options, progress, io);
+    if (options.eval !== undefined && await isTextCheckpoint(options.eval)) {
+      return await evaluateText(options, progress, io);
+    }
+    if (
+      options.dataset === "text" ||
+      (options.resume !== undefined && await isTextCheckpoint(options.resume))
+    ) {
+      return await trainText(options, progress, io);
+    }
+    for (const [flag, value] of [["iters", options.iters], ["file", options.file]] as const) {
+      if (value !== undefined) {
+        throw new UsageError(`--${flag} applies to text runs; ${options.resume ?? options.eval} is not a text checkpoint`);
+      }
+    }
     if (options.eval !== undefined) return await evaluateCheckpoint(options, progress, io);
     return await train(options, progress, io);
   } catch (error) {

@@ -43,8 +43,25 @@ export interface VectorData {
   labels: Int32Array;
 }
 
+/**
+ * A token sequence for language models (data/text.ts): sample i is the window
+ * `tokens[i .. i + L]` (L = blockSize), so indices are window starts. A batch of N gives
+ * x `[N, L]` (the first L ids, as floats for `Embedding`) and targets `[N·L]` (the next
+ * character of each, int32) for a model that outputs `[N·L, vocabSize]` logits. Step and
+ * eval results count windows in `count` and predicted tokens (N·L per batch) in `correct`
+ * and `predictions`.
+ */
+export interface TokenData {
+  kind: "tokens";
+  /** Token ids, each in [0, vocabSize). */
+  tokens: Int32Array;
+  /** `[windows, L]`: windows = tokens.length − L. */
+  shape: readonly [number, number];
+  vocabSize: number;
+}
+
 /** What a trainer trains or evaluates on. */
-export type TrainData = ImageData | VectorData;
+export type TrainData = ImageData | VectorData | TokenData;
 
 /** Training-time augmentation of image sets (never applied by `evaluate`). */
 export interface Augment {
