@@ -7,7 +7,8 @@
 import { type AnyUpdateRule, type OptimizerName, optimizerRules } from "../optim/rules.ts";
 import type { BaseHyperparameters } from "../optim/optimizer.ts";
 import type { TrainerConfig } from "../train/trainer.ts";
-import { createLoss } from "../train/_trainer_shared.ts";
+import { checkTrainerConfig, createLoss } from "../train/_trainer_shared.ts";
+import { checkOptions } from "../tensor/options.ts";
 import type { Arenas, FlatLayout } from "./arena.ts";
 import type { DataParallelOptions } from "./data_parallel.ts";
 import type { WorkerPool } from "./_pool.ts";
@@ -23,9 +24,18 @@ export interface CheckedConfig {
   hp: BaseHyperparameters;
 }
 
-/** Throws the first problem with `config` and `options` (workers, timeouts, optimizer, loss). */
-export function checkConfig(config: TrainerConfig, options: DataParallelOptions): CheckedConfig {
+/**
+ * Throws the first problem with `config` and `options` (unknown keys, more than 2 arguments
+ * in `argumentCount`, workers, timeouts, optimizer, loss).
+ */
+export function checkConfig(
+  config: TrainerConfig,
+  options: DataParallelOptions,
+  argumentCount: number,
+): CheckedConfig {
   const where = "Cannot create DataParallel";
+  checkTrainerConfig(where, config, argumentCount, 2);
+  checkOptions(where, options, ["timeoutMs", "evalBatchSize"]);
   const workers = config.workers ?? navigator.hardwareConcurrency ?? 1;
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`${where}: expected workers to be an integer ≥ 1, got ${workers}`);

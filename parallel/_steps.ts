@@ -7,7 +7,7 @@
 import type { Module } from "../layers/module.ts";
 import { BatchNorm1d, BatchNorm2d } from "../layers/normalization.ts";
 import type { EvalResult, StepResult, TrainStepsOptions } from "../train/trainer.ts";
-import type { NonFiniteFinding } from "../train/_non_finite.ts";
+import { type NonFiniteFinding, NonFiniteError } from "../train/_non_finite.ts";
 import { type FlatLayout, splitRange } from "./arena.ts";
 import type { EvalReply, StepFault, StepReply, StepRequest } from "./protocol.ts";
 
@@ -141,6 +141,22 @@ export function locateFault(fault: StepFault, layout: FlatLayout): NonFiniteFind
     parameter: layout.names[i],
     element: fault.index - layout.offsets[i],
   };
+}
+
+/**
+ * The `NonFiniteError` of the fault in step `fault.step` of a call of `steps` batches whose
+ * first optimizer step was `firstStep`.
+ */
+export function faultError(
+  where: string,
+  fault: { step: number; fault: StepFault },
+  layout: FlatLayout,
+  firstStep: number,
+  steps: number,
+): NonFiniteError {
+  const at = ` at optimizer step ${firstStep + fault.step}` +
+    (steps > 1 ? ` (batch ${fault.step + 1} of ${steps} in this call)` : "");
+  return new NonFiniteError(where, locateFault(fault.fault, layout), fault.step, at);
 }
 
 /**

@@ -17,8 +17,7 @@ import type {
   TrainerConfig,
   TrainStepsOptions,
 } from "../train/trainer.ts";
-import { checkTrainerConfig, instantiateModel } from "../train/_trainer_shared.ts";
-import { NonFiniteError } from "../train/_non_finite.ts";
+import { instantiateModel } from "../train/_trainer_shared.ts";
 import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import {
   type Arenas,
@@ -43,7 +42,7 @@ import {
   checkSchedule,
   collectEval,
   collectSteps,
-  locateFault,
+  faultError,
   shardNeeds,
   type ShardNeeds,
   shardRanges,
@@ -167,10 +166,7 @@ export class DataParallel implements Trainer {
     config: TrainerConfig,
     options: DataParallelOptions = {},
   ): Promise<DataParallel> {
-    const where = "Cannot create DataParallel";
-    checkTrainerConfig(where, config, arguments.length, 2);
-    checkOptions(where, options, ["timeoutMs", "evalBatchSize"]);
-    const checked = checkConfig(config, options);
+    const checked = checkConfig(config, options, arguments.length);
     const { workers, rule, hp, timeoutMs } = checked;
     manualSeed(config.seed);
     const model = await instantiateModel(config.model, { workerIndex: null, workers });
@@ -264,11 +260,7 @@ export class DataParallel implements Trainer {
     const wallMs = (performance.now() - start) / results.length;
     this.#steps += updated;
     this.lastStepTimings = { wallMs, computeMs, updateMs, syncMs: wallMs - computeMs - updateMs };
-    if (fault !== null) {
-      const at = ` at optimizer step ${firstStep + fault.step}` +
-        (batches.length > 1 ? ` (batch ${fault.step + 1} of ${batches.length} in this call)` : "");
-      throw new NonFiniteError(where, locateFault(fault.fault, this.#layouts.params), fault.step, at);
-    }
+    if (fault !== null) throw faultError(where, fault, this.#layouts.params, firstStep, batches.length);
     return results;
   }
 

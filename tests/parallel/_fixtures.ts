@@ -54,6 +54,7 @@ export function batches(steps: number, size: number, n: number, seed = 13): Int3
 
 /** Rows of `data` as a float batch, normalized as the trainers do. */
 export function gather(data: TrainData, indices: Int32Array): { x: Tensor; labels: Int32Array } {
+  if (data.kind === "tokens") throw new TypeError("gather: no reference for token data");
   const labels = Int32Array.from(indices, (i) => data.labels[i]);
   if (data.kind === "vectors") {
     const f = data.shape[1];
