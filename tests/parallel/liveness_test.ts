@@ -91,15 +91,17 @@ test("DataParallel.evaluate() rejects within its 1 s deadline when worker 1 loop
   }
 });
 
-test("a child process whose worker loops in evaluate gets the error, closes, and exits", async () => {
+test("a child process whose worker loops in evaluate, and then one in a step, gets the errors, closes, and exits", async () => {
   const start = performance.now();
   const [command, args] = runtimeCommand(CHILD, ["loop"]);
   const run = await runProcess(command, args, { timeoutMs: 20_000 });
   const seconds = (performance.now() - start) / 1000;
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /rejected after \d+ ms: .*worker 1 failed: the worker made no progress for 1000 ms/);
+  assert.match(run.stdout, /loop_eval: rejected after \d+ ms: .*evaluate: worker 1 failed: the worker made no progress for 1000 ms/);
+  // In a step the waiting worker's barrier or the main thread's watchdog names it, whichever looks first.
+  assert.match(run.stdout, /loop_step: rejected after \d+ ms: .*step: worker 1 failed: .*(made no progress for|did not arrive and made no progress within) 1000 ms/);
   assert.match(run.stdout, /closed\n$/);
-  console.log(`child with a looping worker: exited ${seconds.toFixed(1)} s after its start`);
+  console.log(`child with looping workers: exited ${seconds.toFixed(1)} s after its start\n${run.stdout}`);
 });
 
 test("a child process stopped with SIGSTOP for 5 s (timeoutMs 2 s) and continued finishes its training", { timeout: 90_000 }, async () => {
