@@ -74,8 +74,30 @@ export async function newRun(options: CliOptions, model: string) {
     blockSize,
   };
   let spec: ModelSpec;
-  if (preset !== undefined) spec = preset.build(data.vocabulary.size, sizes);
-  else {
+  const flags = {
+    nLayer: "n-layer",
+    nHead: "n-head",
+    nEmbd: "n-embd",
+    hiddenSize: "hidden-size",
+  } as const;
+  for (const [key, flag] of Object.entries(flags) as [keyof typeof flags, string][]) {
+    if (options[key] !== undefined && preset !== undefined && !preset.sizes.includes(key)) {
+      throw new UsageError(
+        `--${flag} does not size ${model} (it takes ${
+          preset.sizes.map((k) =>
+            `--${k === "blockSize" ? "block-size" : flags[k as keyof typeof flags]}`
+          ).join(", ")
+        })`,
+      );
+    }
+  }
+  if (preset !== undefined) {
+    try {
+      spec = preset.build(data.vocabulary.size, sizes);
+    } catch (error) {
+      throw new UsageError((error as Error).message, { cause: error });
+    }
+  } else {
     const given = ["n-layer", "n-head", "n-embd", "hidden-size"].filter((_, i) =>
       [options.nLayer, options.nHead, options.nEmbd, options.hiddenSize][i] !== undefined
     );

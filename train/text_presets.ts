@@ -46,6 +46,8 @@ export interface TextTrainingDefaults extends TextModelSizes {
 export interface TextPreset {
   name: string;
   description: string;
+  /** The sizes `build` reads (a size flag it does not read is refused). */
+  sizes: readonly (keyof TextModelSizes)[];
   /** The spec for a vocabulary of `vocabSize` characters; outputs [N·L, vocabSize] logits. */
   build(vocabSize: number, sizes: TextModelSizes): ModelSpec;
   defaults: TextTrainingDefaults;
@@ -75,6 +77,7 @@ export const TEXT_PRESETS: Record<string, TextPreset> = {
     name: "char-lstm",
     description:
       "Embedding(V, n-embd 64) → LSTM(n-embd, hidden-size 256, n-layer 2, batch_first) → Linear(hidden, V)",
+    sizes: ["nLayer", "nEmbd", "hiddenSize", "blockSize"],
     build(vocabSize, { nLayer, nEmbd, hiddenSize }) {
       return {
         layers: [
@@ -107,6 +110,7 @@ export const TEXT_PRESETS: Record<string, TextPreset> = {
     name: "char-gpt",
     description:
       "nanoGPT: PositionalEmbedding(V, n-embd 128, block) → n-layer 4 × TransformerEncoderLayer(n-embd, n-head 4, 4·n-embd, gelu, pre-norm, causal) → LayerNorm → Linear(n-embd, V)",
+    sizes: ["nLayer", "nHead", "nEmbd", "blockSize"],
     build(vocabSize, { nLayer, nHead, nEmbd, blockSize }) {
       if (nEmbd % nHead !== 0) {
         throw new RangeError(

@@ -253,6 +253,78 @@ test("train.ts --generate N prints N characters of the vocabulary; --seed repeat
   });
 });
 
+test("train.ts --model char-gpt trains a causal transformer with PyTorch's TransformerEncoderLayer keys and samples from it", async () => {
+  await withCorpus(async (dir, file) => {
+    const out = join(dir, "gpt");
+    const gpt = ["--model", "char-gpt", "--n-layer", "1", "--n-head", "2", "--n-embd", "8"];
+    const run = await spawnCli([
+      ...TINY.slice(0, 12),
+      "--warmup-iters",
+      "2",
+      "--lr",
+      "0.01",
+      ...gpt,
+      "--file",
+      file,
+      "--workers",
+      "2",
+      "--json",
+      "--out",
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const [e0, , e20] = evals(jsonLines(run.stdout));
+    assert.ok(e20.trainLoss < e0.trainLoss, `${e0.trainLoss} → ${e20.trainLoss}`);
+    const header = readSafetensorsHeader(
+      new Uint8Array(await readFile(join(out, "model.safetensors"))),
+    );
+    assert.deepEqual(Object.keys(header.entries).sort(), [
+      "0.wpe.weight",
+      "0.wte.weight",
+      "1.linear1.bias",
+      "1.linear1.weight",
+      "1.linear2.bias",
+      "1.linear2.weight",
+      "1.norm1.bias",
+      "1.norm1.weight",
+      "1.norm2.bias",
+      "1.norm2.weight",
+      "1.self_attn.in_proj_bias",
+      "1.self_attn.in_proj_weight",
+      "1.self_attn.out_proj.bias",
+      "1.self_attn.out_proj.weight",
+      "2.bias",
+      "2.weight",
+      "3.bias",
+      "3.weight",
+    ]);
+    assert.deepEqual(header.entries["0.wpe.weight"].shape, [8, 8]);
+    assert.deepEqual(header.entries["1.self_attn.in_proj_weight"].shape, [24, 8]);
+    const sample = await spawnCli(["--generate", "30", "--out", out]);
+    assert.equal(sample.code, 0, sample.stderr);
+    assert.equal(Array.from(sample.stdout.slice(0, -1)).length, 30);
+    const odd = await spawnCli([
+      "--dataset",
+      "text",
+      "--model",
+      "char-gpt",
+      "--n-embd",
+      "6",
+      "--n-head",
+      "4",
+      "--file",
+      file,
+      "--out",
+      join(dir, "odd"),
+    ]);
+    assert.equal(odd.code, 2);
+    assert.match(
+      odd.stderr,
+      /^error: Cannot build preset "char-gpt": n-embd 6 is not divisible by n-head 4/,
+    );
+  });
+});
+
 /** Command lines that are wrong for text runs: exit code, start of the error. */
 const BAD: [string[], number, RegExp][] = [
   [
@@ -274,6 +346,11 @@ const BAD: [string[], number, RegExp][] = [
     ["--dataset", "text", "--block-size", "500"],
     1,
     /^error: Cannot build the text dataset from .*corpus\.txt: its val split has 261 characters \(of 2605\), blockSize 500 needs at least 501/,
+  ],
+  [
+    ["--dataset", "text", "--model", "char-gpt", "--hidden-size", "64"],
+    2,
+    /^error: --hidden-size does not size char-gpt \(it takes --n-layer, --n-head, --n-embd, --block-size\)/,
   ],
   [
     ["--dataset", "text", "--model", "lenet"],
