@@ -134,7 +134,9 @@ function checkTextModel(spec: ModelSpec, data: TextDataset, source: string): voi
   }
   if (shape.length !== 2 || shape[0] !== l || shape[1] !== v) {
     throw new ConfigError(
-      `--model ${source} outputs [${shape}] for a window [1, ${l}]; a text model must output [${l}, ${v}] logits (end it with {"type":"flatten","startDim":0,"endDim":1})`,
+      `--model ${source} outputs [${shape}] for a window [1, ${l}]; a text model must output [${l}, ${v}] logits (one row per character of the vocabulary)${
+        shape.length === 3 ? '; end it with {"type":"flatten","startDim":0,"endDim":1}' : ""
+      }`,
     );
   }
 }

@@ -442,3 +442,53 @@ test("DataParallel on token windows: losses and one prediction per character, as
     await parallel.close();
   }
 });
+
+test("train.ts --dataset text --model FILE.json trains a spec (a GRU); one whose logits do not fit the vocabulary is refused", async () => {
+  await withCorpus(async (dir, file) => {
+    const spec = (outFeatures: number) =>
+      JSON.stringify({
+        layers: [
+          { type: "embedding", numEmbeddings: 34, embeddingDim: 8 },
+          { type: "gru", inputSize: 8, hiddenSize: 8, batchFirst: true },
+          { type: "linear", inFeatures: 8, outFeatures },
+          { type: "flatten", startDim: 0, endDim: 1 },
+        ],
+      });
+    await writeFile(join(dir, "gru.json"), spec(34));
+    await writeFile(join(dir, "bad.json"), spec(30));
+    const args = [
+      ...TINY.slice(0, 12),
+      "--warmup-iters",
+      "2",
+      "--file",
+      file,
+      "--workers",
+      "1",
+      "--json",
+    ];
+    const run = await spawnCli([
+      ...args,
+      "--model",
+      join(dir, "gru.json"),
+      "--out",
+      join(dir, "a"),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const header = readSafetensorsHeader(
+      new Uint8Array(await readFile(join(dir, "a", "model.safetensors"))),
+    );
+    assert.deepEqual(header.entries["1.weight_ih_l0"].shape, [24, 8]);
+    const bad = await spawnCli([
+      ...args,
+      "--model",
+      join(dir, "bad.json"),
+      "--out",
+      join(dir, "b"),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /bad\.json outputs \[8,30\] for a window \[1, 8\]; a text model must output \[8, 34\] logits/,
+    );
+  });
+});
