@@ -14,10 +14,15 @@ import type { TextRunConfig } from "./text_loop.ts";
 import { TEXT_PRESET_NAMES, TEXT_PRESETS, type TextTrainingDefaults } from "./text_presets.ts";
 import { sha256 } from "./_text_checkpoint.ts";
 
-/** The corpus `--file` defaults to: the shared tiny Shakespeare next to the repository, when present. */
-export const DEFAULT_TEXT_FILE = fileURLToPath(
-  new URL("../../shared/data/tinyshakespeare/input.txt", import.meta.url),
-);
+/**
+ * The corpus `--file` defaults to: the shared tiny Shakespeare next to the repository, when
+ * present (its URL as text when this module was imported by http(s) URL, where
+ * fileURLToPath would throw at import time and break `import ... from ".../mod.ts"`).
+ */
+const DEFAULT_TEXT_URL = new URL("../../shared/data/tinyshakespeare/input.txt", import.meta.url);
+export const DEFAULT_TEXT_FILE = DEFAULT_TEXT_URL.protocol === "file:"
+  ? fileURLToPath(DEFAULT_TEXT_URL)
+  : DEFAULT_TEXT_URL.href;
 
 /** Settings of a spec-file model (no preset to take them from): char-lstm's. */
 const SPEC_FILE_DEFAULTS: TextTrainingDefaults = TEXT_PRESETS["char-lstm"].defaults;
