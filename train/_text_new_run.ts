@@ -7,6 +7,8 @@
 import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { buildModel, type ModelSpec } from "../layers/spec.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { Rng } from "../tensor/rng.ts";
 import { readTextFile, TextDataset } from "../data/text.ts";
 import { type CliOptions, ConfigError, UsageError } from "./cli.ts";
 import { specFrom } from "./_cli_checks.ts";
@@ -118,7 +120,12 @@ export async function newRun(options: CliOptions, model: string) {
     }
   }
   checkTextModel(spec, data, model);
-  return { config, spec, data };
+  // The preset's own initialization (char-gpt: nanoGPT's), written over the built model's.
+  const initialize = preset?.initialize === undefined
+    ? null
+    : (state: Record<string, Tensor>) =>
+      preset.initialize!(state, sizes, new Rng(config.seed).fork(0x1417));
+  return { config, spec, data, initialize };
 }
 
 /** The model maps [1, L] token ids to [L, V] logits, or a ConfigError says what it does instead. */

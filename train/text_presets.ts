@@ -5,6 +5,9 @@
  */
 
 import type { LayerSpec, ModelSpec } from "../layers/spec.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { normal } from "../tensor/init.ts";
+import type { Rng } from "../tensor/rng.ts";
 
 /** Model sizes a text preset takes (`--n-layer`, `--n-head`, `--n-embd`, `--hidden-size`, `--block-size`). */
 export interface TextModelSizes {
@@ -51,6 +54,11 @@ export interface TextPreset {
   /** The spec for a vocabulary of `vocabSize` characters; outputs [N·L, vocabSize] logits. */
   build(vocabSize: number, sizes: TextModelSizes): ModelSpec;
   defaults: TextTrainingDefaults;
+  /**
+   * The preset's own initialization, written into the freshly built model's state dict
+   * (in place) before training; absent: the layers' PyTorch defaults.
+   */
+  initialize?(state: Record<string, Tensor>, sizes: TextModelSizes, rng: Rng): void;
 }
 
 /** The last layer of every text model: [N, L, V] logits → [N·L, V] rows for CrossEntropyLoss. */
@@ -70,7 +78,10 @@ const FLATTEN_TOKENS: LayerSpec = { type: "flatten", startDim: 0, endDim: 1 };
  *
  * char-gpt: nanoGPT's CPU configuration of shakespeare_char (4 layers, 4 heads, 128 wide,
  * block 64, batch 12, no dropout, AdamW lr 1e-3 → 1e-4 cosine over 2000 iterations after 100
- * of warmup, β2 0.99, weight decay 0.1, evaluation every 250 iterations on 20 batches).
+ * of warmup, β2 0.99, weight decay 0.1, evaluation every 250 iterations on 20 batches) and
+ * nanoGPT's initialization (`nanoGptInit`). Differences a Sequential spec implies: the head
+ * is not tied to the token embedding and has a bias, and Linear/LayerNorm keep biases
+ * (nanoGPT's `bias=False`); weight decay applies to every parameter (one param group).
  */
 export const TEXT_PRESETS: Record<string, TextPreset> = {
   "char-lstm": {
@@ -144,6 +155,7 @@ export const TEXT_PRESETS: Record<string, TextPreset> = {
         ],
       };
     },
+    initialize: nanoGptInit,
     defaults: {
       nLayer: 4,
       nHead: 4,
@@ -185,4 +197,24 @@ export function textLearningRate(
   if (it > decayIters) return minLr;
   const ratio = decayIters > warmupIters ? (it - warmupIters) / (decayIters - warmupIters) : 1;
   return minLr + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (lr - minLr);
+}
+
+/**
+ * nanoGPT's `_init_weights`: every matrix (Linear, attention in-projection, token and
+ * position embeddings) N(0, 0.02²), the two projections back into the residual stream
+ * (attention `out_proj`, MLP `linear2`: nanoGPT's `c_proj`) N(0, (0.02/√(2·nLayer))²),
+ * biases 0; LayerNorm weights stay 1.
+ */
+export function nanoGptInit(
+  state: Record<string, Tensor>,
+  { nLayer }: TextModelSizes,
+  rng: Rng,
+): void {
+  for (const [key, t] of Object.entries(state)) {
+    if (key.endsWith("bias")) t.data.fill(0);
+    else if (t.shape.length === 2) {
+      const residual = key.endsWith("out_proj.weight") || key.endsWith("linear2.weight");
+      normal(t, 0, residual ? 0.02 / Math.sqrt(2 * nLayer) : 0.02, { rng });
+    }
+  }
 }

@@ -8,6 +8,7 @@
 
 import { basename, join } from "node:path";
 import { Rng } from "../tensor/rng.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { buildModel, type ModelSpec } from "../layers/spec.ts";
 import type { TextDataset } from "../data/text.ts";
 import { type CliOptions, ConfigError, UsageError } from "./cli.ts";
@@ -53,6 +54,7 @@ export async function trainText(options: CliOptions, progress: Progress, io: IO)
   let config: TextRunConfig;
   let spec: ModelSpec;
   let data: TextDataset;
+  let initialize: ((state: Record<string, Tensor>) => void) | null = null;
   if (resumed !== null) {
     const saved = resumed.state.config;
     config = { ...saved, iters: options.iters ?? saved.iters };
@@ -74,7 +76,7 @@ export async function trainText(options: CliOptions, progress: Progress, io: IO)
       );
     }
   } else {
-    ({ config, spec, data } = await newRun(options, modelName));
+    ({ config, spec, data, initialize } = await newRun(options, modelName));
   }
   const trainer = await createTrainer({
     model: spec,
@@ -89,7 +91,12 @@ export async function trainText(options: CliOptions, progress: Progress, io: IO)
     workers,
   });
   try {
-    const parameters = Object.values(await trainer.stateDict()).reduce((n, t) => n + t.size, 0);
+    const initial = await trainer.stateDict();
+    if (initialize !== null) {
+      initialize(initial);
+      await trainer.loadStateDict(initial);
+    }
+    const parameters = Object.values(initial).reduce((n, t) => n + t.size, 0);
     const { train, val, vocabulary } = data;
     progress.info(
       `text ${config.file}: ${

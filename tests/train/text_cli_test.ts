@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSafetensorsHeader } from "../../train/safetensors.ts";
 import { spawnCli } from "./_run_cli.ts";
-import { textLearningRate } from "../../train/text_presets.ts";
-import { TEXT_PRESETS } from "../../train/text_presets.ts";
+import { nanoGptInit, TEXT_PRESETS, textLearningRate } from "../../train/text_presets.ts";
+import { buildModel } from "../../layers/spec.ts";
+import { Rng } from "../../tensor/rng.ts";
 import { tokenData } from "../../train/text_loop.ts";
 import { TextDataset } from "../../data/text.ts";
 import { LocalTrainer } from "../../train/local_trainer.ts";
@@ -491,4 +492,33 @@ test("train.ts --dataset text --model FILE.json trains a spec (a GRU); one whose
       /bad\.json outputs \[8,30\] for a window \[1, 8\]; a text model must output \[8, 34\] logits/,
     );
   });
+});
+
+test("nanoGptInit() sets char-gpt's matrices to N(0, 0.02²), residual projections to 0.02/√(2·nLayer), biases to 0", () => {
+  const sizes = { nLayer: 2, nHead: 2, nEmbd: 32, hiddenSize: 1, blockSize: 16 };
+  const state = buildModel(TEXT_PRESETS["char-gpt"].build(40, sizes)).stateDict();
+  nanoGptInit(state, sizes, new Rng(0));
+  const std = (key: string) => {
+    const d = state[key].data;
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    return Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / d.length);
+  };
+  for (
+    const key of [
+      "0.wte.weight",
+      "0.wpe.weight",
+      "1.self_attn.in_proj_weight",
+      "2.linear1.weight",
+      "4.weight",
+    ]
+  ) {
+    assert.ok(Math.abs(std(key) - 0.02) < 0.002, `${key}: std ${std(key)}`);
+  }
+  for (const key of ["1.self_attn.out_proj.weight", "2.linear2.weight"]) {
+    assert.ok(Math.abs(std(key) - 0.01) < 0.001, `${key}: std ${std(key)}`);
+  }
+  for (const key of ["1.linear1.bias", "2.self_attn.in_proj_bias", "3.bias", "4.bias"]) {
+    assert.ok(state[key].data.every((v) => v === 0), key);
+  }
+  assert.ok(state["1.norm1.weight"].data.every((v) => v === 1));
 });
