@@ -133,7 +133,10 @@ export interface Measured {
   ms: number;
   /** Peak process RSS above the value at the start, in MiB (sampled every 5 ms and at the end). */
   rssMiB: number;
-  /** Peak ArrayBuffer memory above the start, in MiB (0 where the runtime does not report it). */
+  /**
+   * Peak ArrayBuffer memory above the start, in MiB. Deno reports `arrayBuffers` as 0, so there
+   * V8's `external` memory (ArrayBuffer backing stores and other off-heap memory) stands in.
+   */
   arrayBuffersMiB: number;
 }
 
@@ -145,7 +148,7 @@ export interface Measured {
 export async function measure(fn: () => Promise<unknown>, settleMs = 0): Promise<Measured> {
   const usage = () => {
     const m = process.memoryUsage();
-    return { rss: m.rss, ab: m.arrayBuffers ?? 0 };
+    return { rss: m.rss, ab: "Deno" in globalThis ? m.external : m.arrayBuffers };
   };
   const base = usage();
   let peak = { ...base };

@@ -1,25 +1,28 @@
 /**
  * Bounded downloads (issue 11 item 8): a Content-Encoding bomb, an endless body without
  * Content-Length, a gzip bomb file and a 1-byte-per-100-ms drip each fail promptly with a
- * named error, cache nothing, and keep peak memory small. Each case prints its
- * time-to-error and peak memory growth (the issue's closing note reports them).
+ * named error, cache nothing, and keep peak memory small. Time and memory are measured in a
+ * child process under the same runtime that runs only the download (tests/_helpers/
+ * measured_fetch_child.ts). Each case prints its time-to-error and peak memory growth (the
+ * issue's closing note reports them).
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { fetchCached, sha256Hex, SizeLimitError } from "../../data/fetch_cached.ts";
 import {
   gzip,
   gzipBomb,
   listFiles,
   makeIdxPair,
-  measure,
   type Measured,
   tempDir,
 } from "../_helpers/data_fixtures.ts";
 import { type Route, startLoopbackServer } from "../_helpers/loopback_server.ts";
+import { runProcess, runtimeCommand } from "../train/_run_cli.ts";
 
 const FILE = "train-labels-idx1-ubyte.gz";
 const raw = makeIdxPair(60_000).labels; // 60008 bytes, the real train-labels size
@@ -29,7 +32,29 @@ const BOMB = await gzipBomb(BOMB_MIB); // ~130 KB that inflates to 128 MiB
 /** Peak memory growth allowed: a quarter of what the bomb would take if it were inflated. */
 const MEMORY_BOUND_MIB = BOMB_MIB / 4;
 
-/** Serves `route` at /m/FILE, runs fetchCached under {@link measure}, reports and returns the result. */
+const CHILD = fileURLToPath(new URL("../_helpers/measured_fetch_child.ts", import.meta.url));
+
+/**
+ * Runs `fetchCached(name, options)` in a child process under the same runtime, measured there
+ * (the test runner's RSS is shared with every test module running in parallel), and returns
+ * what the child saw. `settleMs`: see `measure()` in data_fixtures.ts.
+ */
+async function measureInChild(
+  name: string,
+  options: Record<string, unknown>,
+  settleMs = 0,
+): Promise<Measured> {
+  const [command, args] = runtimeCommand(CHILD, [JSON.stringify({ name, options, settleMs })]);
+  const run = await runProcess(command, args, { timeoutMs: 60_000 });
+  const line = run.stdout.trim().split("\n").at(-1) ?? "";
+  assert.ok(
+    run.code === 0 && line.startsWith("{"),
+    `the measuring child exited ${run.code}:\n${run.stdout}\n${run.stderr}`,
+  );
+  return JSON.parse(line) as Measured;
+}
+
+/** Serves `route` at /m/FILE, runs fetchCached in a measured child, reports and returns the result. */
 async function attempt(
   label: string,
   route: Route,
@@ -41,8 +66,9 @@ async function attempt(
   try {
     const cacheDir = join(tmp.path, "cache");
     const mirrors = [`${server.url}/m/`];
-    const result = await measure(
-      () => fetchCached(FILE, { mirrors, sha256: SHA, cacheDir, retries: 0, ...options }),
+    const result = await measureInChild(
+      FILE,
+      { mirrors, sha256: SHA, cacheDir, retries: 0, ...options },
       settleMs,
     );
     console.log(
@@ -55,6 +81,11 @@ async function attempt(
     await server.close();
     await tmp.cleanup();
   }
+}
+
+/** The child's error is a SizeLimitError, compared by name: it crossed a process boundary. */
+function assertSizeLimit(r: Measured): asserts r is Measured & { error: Error } {
+  assert.equal(r.error?.name, "SizeLimitError", JSON.stringify(r.error));
 }
 
 function assertBounded(r: Measured & { cached: string[] }, maxMs: number): void {
@@ -73,7 +104,7 @@ test("a Content-Encoding: gzip bomb is cut off at the file's known size, promptl
     // RSS +190 MiB): downloads ask for identity and take the body undecoded.
     500,
   );
-  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assertSizeLimit(r);
   assert.ok(r.error.message.includes(r.url), r.error.message);
   assert.match(r.error.message, new RegExp(`expected at most for ${FILE}`));
   assertBounded(r, 3000);
@@ -84,7 +115,7 @@ test("an endless body without Content-Length stops at maxBytes with an error nam
     { body: new Uint8Array(64 * 1024).fill(7), endless: true },
     { maxBytes: 2 * 2 ** 20 },
   );
-  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assertSizeLimit(r);
   assert.ok(r.error.message.includes(r.url), r.error.message);
   assert.match(r.error.message, /more than the 2097152 expected at most/);
   assertBounded(r, 3000);
@@ -93,7 +124,7 @@ test("an endless body without Content-Length stops at maxBytes with an error nam
 test("a gzip bomb file stops decompressing at the file's known size", async () => {
   // A file known to be 1 MB: the ~130 KB bomb passes the transfer bound, not the output bound.
   const r = await attempt("gzip bomb file", { body: BOMB }, { size: 1_000_000 });
-  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assertSizeLimit(r);
   assert.ok(r.error.message.includes(r.url), r.error.message);
   assert.match(r.error.message, /output passes 1000000 bytes/);
   assertBounded(r, 3000);
@@ -105,7 +136,7 @@ test("a server dripping one byte every 100 ms is stopped by the overall deadline
     timeoutMs: 1000,
     deadlineMs: 800,
   });
-  assert.equal(r.error?.name, "FetchError", String(r.error));
+  assert.equal(r.error?.name, "FetchError", JSON.stringify(r.error));
   assert.match(r.error!.message, /took longer than the 800 ms deadline \(\d+ bytes received/);
   assert.ok(r.error!.message.includes(r.url), r.error!.message);
   assert.ok(r.ms >= 750, `the deadline fired early, after ${r.ms} ms`);
@@ -139,7 +170,7 @@ test("a Content-Length above the bound is refused before the body is read", asyn
   const r = await attempt("announced too large", { body: new Uint8Array(200_000) }, {
     size: raw.length,
   });
-  assert.ok(r.error instanceof SizeLimitError, String(r.error));
+  assertSizeLimit(r);
   assert.match(r.error.message, /announces 200000 bytes, more than the 61267 expected at most/);
 });
 
@@ -159,8 +190,8 @@ test("a local mirror: an oversized file is refused unread, a bomb file stops at 
       /is 100000 bytes, more than the 61267 expected at most for train-labels/,
     );
     await writeFile(join(dir, FILE), BOMB);
-    const r = await measure(() => fetchCached(FILE, { mirrors: [dir], size: 1_000_000, cacheDir }));
-    assert.ok(r.error instanceof SizeLimitError, String(r.error));
+    const r = await measureInChild(FILE, { mirrors: [dir], size: 1_000_000, cacheDir });
+    assertSizeLimit(r);
     assert.ok(r.error.message.includes(join(dir, FILE)), r.error.message);
     assert.ok(r.rssMiB < MEMORY_BOUND_MIB, `peak RSS grew ${r.rssMiB} MiB`);
     assert.deepEqual(await listFiles(cacheDir), []);
