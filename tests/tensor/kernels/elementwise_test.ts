@@ -1,4 +1,7 @@
-/** The activation rows with loops of their own (relu) against their own f and df, and PyTorch's edge cases. */
+/**
+ * The activation rows with loops of their own (relu, gelu) against their own f and df, and
+ * PyTorch's edge cases; erf, erfc and Φ against independent references.
+ */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,6 +10,9 @@ import {
   activationForward,
   type ActivationRow,
   ACTIVATIONS,
+  erf,
+  erfc,
+  normalCdf,
 } from "../../../tensor/kernels/elementwise.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
@@ -42,3 +48,145 @@ test("relu keeps NaN (as PyTorch) and gives dL/dx exactly 0 where x ≤ 0 even w
   assert.deepEqual([...gx.subarray(1)], [0, 0, 0, 5]);
   assert.ok(Object.is(gx[1], 0) && Object.is(gx[3], 0), "+0, not −0");
 });
+
+// ---- erf, erfc, Φ (tensor/kernels/erf.ts) against references that share none of its code.
+
+// The implementation erf.ts replaced, as the oracle: the all-positive power series
+// e^(−x²)·2/√π·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)) for erf (|x| < 3, no cancellation), and the
+// continued fraction of erfcx(x) = e^(x²)·erfc(x), 1000 levels (converged to double
+// precision for x ≥ 0.5).
+function seriesErf(x: number): number {
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 400; n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+    if (Math.abs(term) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x2) * sum;
+}
+function fractionErfcx(x: number): number {
+  let t = x;
+  for (let k = 1000; k >= 1; k--) t = x + k / 2 / t;
+  return 1 / (Math.sqrt(Math.PI) * t);
+}
+// e^(−x²) with x² split exactly (h = fround(x): h² is exact).
+function expMinusSquareRef(x: number): number {
+  const h = Math.fround(x);
+  return Math.exp(-h * h) * Math.exp(-(x - h) * (x + h));
+}
+function refErfc(x: number): number {
+  if (x >= 0.5) return expMinusSquareRef(x) * fractionErfcx(x);
+  if (x > -0.5) return 1 - seriesErf(x);
+  return 2 - expMinusSquareRef(-x) * fractionErfcx(-x);
+}
+// Φ for a float32 x: e^(−x²/2) has an exact argument there.
+function refNormalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  if (z < 0.5) return 0.5 + 0.5 * seriesErf(x / Math.SQRT2);
+  const tail = 0.5 * Math.exp(-0.5 * x * x) * fractionErfcx(z);
+  return x < 0 ? tail : 1 - tail;
+}
+
+function worstRelative(f: (x: number) => number, ref: (x: number) => number, xs: number[]) {
+  let worst = { error: 0, x: NaN };
+  for (const x of xs) {
+    const r = ref(x);
+    const error = Math.abs(f(x) - r) / Math.abs(r);
+    if (!(error <= worst.error)) worst = { error, x };
+  }
+  return worst;
+}
+const grid = (from: number, to: number, step: number) =>
+  Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => from + i * step + 1e-7 * Math.sin(i));
+
+test("erf: within 1e-14 relative of the power series on a dense grid of [−3, 3] (every piece and boundary)", () => {
+  const worst = worstRelative(erf, seriesErf, [...grid(-3, 3, 1e-3), 1, -1, 1 - 2 ** -52, 2, 5e-324]);
+  assert.ok(worst.error <= 1e-14, `erf off by ${worst.error} at x = ${worst.x}`);
+});
+
+test("erfc: within 1e-14 relative of the continued fraction / series on a dense grid of [−6, 27]", () => {
+  const worst = worstRelative(erfc, refErfc, [...grid(-6, 27, 1e-3), 1, 2, 3, 4, 5, 6, -1]);
+  assert.ok(worst.error <= 1e-14, `erfc off by ${worst.error} at x = ${worst.x}`);
+});
+
+test("normalCdf: within 1e-14 relative of the reference for float32 inputs in [−37, 9]", () => {
+  const xs = grid(-37, 9, 1e-3).map(Math.fround);
+  const worst = worstRelative(normalCdf, refNormalCdf, xs);
+  assert.ok(worst.error <= 1e-14, `Φ off by ${worst.error} at x = ${worst.x}`);
+});
+
+test("erf, erfc, Φ: within 2e-15 relative of mpmath's 40-digit values", () => {
+  for (const [x, e, c] of MPMATH_ERF) {
+    assert.ok(Math.abs(erf(x) - e) <= 2e-15 * Math.abs(e), `erf(${x}) = ${erf(x)}, mpmath ${e}`);
+    assert.ok(Math.abs(erfc(x) - c) <= 2e-15 * c, `erfc(${x}) = ${erfc(x)}, mpmath ${c}`);
+  }
+  for (const [x, p] of MPMATH_PHI) {
+    assert.ok(Math.abs(normalCdf(x) - p) <= 2e-15 * p, `Φ(${x}) = ${normalCdf(x)}, mpmath ${p}`);
+  }
+});
+
+test("erf, erfc, Φ at ±0, ±∞, NaN and past underflow", () => {
+  assert.ok(Object.is(erf(0), 0) && Object.is(erf(-0), -0));
+  assert.deepEqual([erf(Infinity), erf(-Infinity), erf(40), erf(-1e300)], [1, -1, 1, -1]);
+  assert.deepEqual([erfc(Infinity), erfc(-Infinity), erfc(28), erfc(1e300), erfc(0)], [0, 2, 0, 0, 1]);
+  assert.deepEqual([normalCdf(Infinity), normalCdf(-Infinity), normalCdf(0), normalCdf(-40)], [1, 0, 0.5, 0]);
+  for (const f of [erf, erfc, normalCdf]) assert.ok(Number.isNaN(f(NaN)), `${f.name}(NaN)`);
+});
+
+test("GELU on float32: x·Φ(x) and Φ(x) + x·φ(x) round to the reference's float32 on 200000 inputs", () => {
+  const r = new Rng(11);
+  const xs = Float32Array.from({ length: 200000 }, (_, i) => r.normal() * (i % 2 ? 1 : 6));
+  const y = new Float32Array(xs.length), g = new Float32Array(xs.length);
+  activationForward(ACTIVATIONS.gelu, xs, y);
+  activationBackward(ACTIVATIONS.gelu, xs, y, new Float32Array(xs.length).fill(1), g);
+  for (let i = 0; i < xs.length; i++) {
+    const v = xs[i];
+    const phi = refNormalCdf(v);
+    assert.equal(y[i], Math.fround(v * phi), `gelu(${v})`);
+    assert.equal(g[i], Math.fround(phi + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)), `gelu'(${v})`);
+  }
+});
+// [x, erf(x), erfc(x)] from mpmath at 40 digits.
+const MPMATH_ERF: [number, number, number][] = [
+  [-5.5, -0.9999999999999927, 1.9999999999999927],
+  [-2.25, -0.9985372834133188, 1.9985372834133188],
+  [-1, -0.8427007929497149, 1.8427007929497148],
+  [-0.75, -0.7111556336535151, 1.7111556336535152],
+  [-0.1, -0.1124629160182849, 1.1124629160182848],
+  [1e-08, 1.1283791670955126e-08, 0.9999999887162083],
+  [0.3, 0.3286267594591274, 0.6713732405408726],
+  [0.9999, 0.8426592780487595, 0.15734072195124052],
+  [1.0, 0.8427007929497149, 0.15729920705028513],
+  [1.5, 0.9661051464753108, 0.033894853524689274],
+  [2.5, 0.999593047982555, 0.0004069520174449589],
+  [3.7, 0.9999998328489421, 1.6715105790914599e-07],
+  [4.999, 0.9999999999984468, 1.5532092718641274e-12],
+  [5.25, 0.9999999999998869, 1.1310313266887154e-13],
+  [6, 1.0, 2.1519736712498913e-17],
+  [8.5, 1.0, 2.7623240713337716e-33],
+  [12, 1.0, 1.3562611692059042e-64],
+  [20, 1.0, 5.395865611607901e-176],
+  [26, 1.0, 5.663192408856143e-296],
+];
+// [x, Φ(x)] from mpmath.ncdf at 40 digits.
+const MPMATH_PHI: [number, number][] = [
+  [-37.5, 4.605353009581955e-308],
+  [-30, 4.906713927148187e-198],
+  [-20, 2.7536241186062337e-89],
+  [-12.5, 3.732564298877713e-36],
+  [-8, 6.220960574271784e-16],
+  [-5, 2.866515718791939e-07],
+  [-3, 0.0013498980316300946],
+  [-1.5, 0.06680720126885807],
+  [-1.25, 0.10564977366685525],
+  [-0.5, 0.3085375387259869],
+  [0.25, 0.5987063256829237],
+  [1, 0.8413447460685429],
+  [1.75, 0.9599408431361829],
+  [2.5, 0.9937903346742238],
+  [4, 0.9999683287581669],
+  [6, 0.9999999990134123],
+  [9, 1.0],
+];
