@@ -13,8 +13,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Core folders and files: URL-importable, web APIs only. */
 const CORE = ["tensor", "layers", "losses", "optim", "data"];
-/** Core files allowed to use the network/filesystem through `node:` (they are the I/O boundary). */
-const IO_FILES = new Set(["tensor/kernels/wasm/kernels_env.ts", "data/_fs.ts", "data/fetch_cached.ts", "data/mnist.ts", "data/cifar10.ts", "data/mod.ts"]);
+/**
+ * Core files allowed to use the network/filesystem through `node:` (they are the I/O boundary).
+ * tensor/kernels/blas/_ffi.ts opens native libraries through Deno.dlopen / bun:ffi, each
+ * behind a feature test, so tensor/ stays importable by URL and in a browser.
+ */
+const IO_FILES = new Set(["tensor/kernels/wasm/kernels_env.ts", "tensor/kernels/blas/_ffi.ts", "data/_fs.ts", "data/fetch_cached.ts", "data/mnist.ts", "data/cifar10.ts", "data/mod.ts"]);
 /**
  * Core files allowed to import the bare package `zod` (validation at the boundary). Their
  * folder's mod.ts leaves them out so it stays importable with no import map; the top-level

@@ -1,11 +1,13 @@
 /**
  * Kernels: the only hot loops of shardgrad (typed arrays + sizes + out buffers).
  *
- * This file is the one switch between interchangeable kernel versions. `gemm`,
- * `conv2dForward`, `conv2dBackwardInput`, `conv2dBackwardWeight` and `maxPool2dForward`
- * are the WebAssembly SIMD versions (wasm/) where the runtime supports them, else the
- * plain-TypeScript ones; `SHARDGRAD_KERNELS=ts` forces the latter. Every version stays
- * exported under its own name (`gemmTs`, `gemmWasm`, `gemmNaive`...) for tests and benches.
+ * This file is the one switch between interchangeable kernel versions, chosen once per thread
+ * at import: "blas" (GEMM on the platform's BLAS through FFI, blas/; convolutions and pooling on
+ * WebAssembly SIMD), "wasm" (WebAssembly SIMD, wasm/) or "ts" (plain TypeScript). The default is
+ * the first of these that runs here; `SHARDGRAD_KERNELS=blas|wasm|ts` asks for one, falling back
+ * down that list with one printed line when it cannot run. `kernelSelection` says which ran and
+ * why the others did not. Every version stays exported under its own name (`gemmTs`,
+ * `gemmWasm`, `gemmBlas`, `gemmNaive`...) for tests and benches.
  */
 
 import { gemm as gemmTs } from "./gemm.ts";
@@ -19,19 +21,56 @@ import {
   conv2dBackwardInputWasm,
   conv2dBackwardWeightWasm,
   conv2dForwardWasm,
+  envVariable,
   gemmWasm,
+  KERNEL_CHOICES,
+  type KernelChoice,
   kernelsFromEnv,
   maxPool2dForwardWasm,
+  wasmGemmFlavor,
   wasmSimdSupported,
 } from "./wasm/mod.ts";
+import {
+  blasLibrary,
+  blasRequested,
+  blasUnavailableReason,
+  describeBlasLibrary,
+  gemmBlas,
+} from "./blas/mod.ts";
+import { isMainThread } from "./blas/_ffi.ts";
 
-/** True when the WebAssembly SIMD kernels run (supported here, and SHARDGRAD_KERNELS is not "ts"). */
-export const simdKernels: boolean = wasmSimdSupported() && kernelsFromEnv() !== "ts";
+/** Which kernel version runs, what it runs on, and why each other version does not. */
+export interface KernelSelection {
+  readonly version: KernelChoice;
+  /** What the version runs on, e.g. `OpenBLAS 0.3.21 ... (libopenblas.so.0 via bun:ffi, ...)`. */
+  readonly detail: string;
+  /** Why this version: `SHARDGRAD_KERNELS=wasm` or `the best available`. */
+  readonly why: string;
+  /** One reason per version that does not run. */
+  readonly skipped: Readonly<Partial<Record<KernelChoice, string>>>;
+  /** The line printed at import (main thread) when what the environment asked for cannot run, else null. */
+  readonly notice: string | null;
+}
+
+/** The kernel version of this thread (the same in every Worker: same environment, same search). */
+export const kernelSelection: KernelSelection = selectKernels();
+
+/** "blas", "wasm" or "ts": {@linkcode kernelSelection}'s version. */
+export const kernelVersion: KernelChoice = kernelSelection.version;
+
+/** True when the WebAssembly SIMD kernels run (convolutions and pooling under "blas" and "wasm"). */
+export const simdKernels: boolean = kernelVersion !== "ts" && wasmSimdSupported();
 
 /** The active GEMM; see gemm.ts for the contract. */
-export const gemm: typeof gemmTs = simdKernels ? gemmWasm : gemmTs;
+export const gemm: typeof gemmTs = kernelVersion === "blas"
+  ? gemmBlas
+  : simdKernels
+  ? gemmWasm
+  : gemmTs;
 /** The active conv2d forward; see conv2d.ts for the contract. */
-export const conv2dForward: typeof conv2dForwardTs = simdKernels ? conv2dForwardWasm : conv2dForwardTs;
+export const conv2dForward: typeof conv2dForwardTs = simdKernels
+  ? conv2dForwardWasm
+  : conv2dForwardTs;
 /** The active conv2d dL/dx; see conv2d.ts for the contract. */
 export const conv2dBackwardInput: typeof conv2dBackwardInputTs = simdKernels
   ? conv2dBackwardInputWasm
@@ -41,12 +80,30 @@ export const conv2dBackwardWeight: typeof conv2dBackwardWeightTs = simdKernels
   ? conv2dBackwardWeightWasm
   : conv2dBackwardWeightTs;
 /** The active max-pool forward; see pool2d.ts for the contract. */
-export const maxPool2dForward: typeof maxPool2dForwardTs = simdKernels ? maxPool2dForwardWasm : maxPool2dForwardTs;
+export const maxPool2dForward: typeof maxPool2dForwardTs = simdKernels
+  ? maxPool2dForwardWasm
+  : maxPool2dForwardTs;
+
+/**
+ * One line for start-up reports: `kernels blas: OpenBLAS ... (...); not wasm: blas runs first; not ts: ...`.
+ */
+export function describeKernels(selection: KernelSelection = kernelSelection): string {
+  const skipped = Object.entries(selection.skipped).map(([version, why]) =>
+    `; not ${version}: ${why}`
+  );
+  return `kernels ${selection.version} (${selection.why}): ${selection.detail}${skipped.join("")}`;
+}
 
 export { gemmTs };
+export * from "./blas/mod.ts";
 export { conv2dBackwardInputTs, conv2dBackwardWeightTs, conv2dForwardTs };
 export { maxPool2dForwardTs };
-export { type Conv2dGeometry, conv2dGeometry, type Conv2dGeometryInput, conv2dWorkspaceSize } from "./conv2d.ts";
+export {
+  type Conv2dGeometry,
+  conv2dGeometry,
+  type Conv2dGeometryInput,
+  conv2dWorkspaceSize,
+} from "./conv2d.ts";
 export {
   avgPool2dBackward,
   avgPool2dForward,
@@ -71,3 +128,48 @@ export * from "./embedding.ts";
 export * from "./recurrent.ts";
 export * from "./attention.ts";
 export * from "./finite.ts";
+
+/** Picks the version (see the file's doc) and prints the notice, once, on the main thread. */
+function selectKernels(): KernelSelection {
+  const asked = kernelsFromEnv();
+  const raw = envVariable("SHARDGRAD_KERNELS")?.trim();
+  const cannot: Record<KernelChoice, string | null> = {
+    blas: blasUnavailableReason(),
+    wasm: wasmSimdSupported() ? null : "this runtime has no WebAssembly SIMD",
+    ts: null,
+  };
+  // Asking for a version rules out those above it; below it is the fallback order.
+  const from = asked === null ? 0 : KERNEL_CHOICES.indexOf(asked);
+  const version = KERNEL_CHOICES.slice(from).find((v) => cannot[v] === null)!;
+  const skipped: Partial<Record<KernelChoice, string>> = {};
+  KERNEL_CHOICES.forEach((v, i) => {
+    if (v === version) return;
+    skipped[v] = i < from ? `SHARDGRAD_KERNELS=${asked}` : cannot[v] ?? `${version} runs first`;
+  });
+  const notices: string[] = [];
+  if (raw && asked === null) {
+    notices.push(
+      `SHARDGRAD_KERNELS=${raw} is not one of ${KERNEL_CHOICES.join(", ")}; using ${version}`,
+    );
+  }
+  if (asked !== null && version !== asked) {
+    notices.push(`SHARDGRAD_KERNELS=${asked}, but ${cannot[asked]}; using ${version}`);
+  } else if (blasRequested() !== undefined && version !== "blas" && from === 0) {
+    notices.push(`${cannot.blas}; using ${version}`);
+  }
+  const notice = notices.length > 0 ? `shardgrad kernels: ${notices.join("; ")}` : null;
+  if (notice !== null && isMainThread()) console.error(notice);
+  const blas = blasLibrary();
+  const wasm = wasmSimdSupported() ? `WebAssembly SIMD (${wasmGemmFlavor()})` : "plain TypeScript";
+  const detail = version === "blas"
+    ? `GEMM on ${describeBlasLibrary(blas!)}; convolutions and pooling on ${wasm}`
+    : version === "wasm"
+    ? wasm
+    : "plain TypeScript";
+  const why = asked === null
+    ? "the best available"
+    : asked === version
+    ? `SHARDGRAD_KERNELS=${asked}`
+    : `SHARDGRAD_KERNELS=${asked} cannot run`;
+  return { version, detail, why, skipped, notice };
+}

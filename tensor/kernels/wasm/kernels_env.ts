@@ -1,12 +1,15 @@
 /**
- * The one place that reads the SHARDGRAD_KERNELS environment variable (the kernel switch in
- * tensor/kernels/mod.ts asks it). This is the only core file that touches a runtime global
- * other than web APIs, and it does so defensively: under Deno it reads the variable only when
- * env access is already granted (no permission prompt, no throw), and it never throws anywhere.
+ * The one place that reads environment variables for the kernels: SHARDGRAD_KERNELS (the kernel
+ * switch in tensor/kernels/mod.ts asks it) and, through {@linkcode envVariable}, SHARDGRAD_BLAS
+ * (blas/_ffi.ts). It touches runtime globals defensively: under Deno it reads a variable only
+ * when env access is already granted (no permission prompt, no throw), and it never throws.
  */
 
-/** Which kernels SHARDGRAD_KERNELS asks for: "ts" (plain TypeScript) or "wasm" (SIMD). */
-export type KernelChoice = "ts" | "wasm";
+/** Which kernels SHARDGRAD_KERNELS asks for: "ts" (plain TypeScript), "wasm" (SIMD) or "blas" (FFI). */
+export type KernelChoice = "ts" | "wasm" | "blas";
+
+/** The values SHARDGRAD_KERNELS accepts, in the order of preference of the default choice. */
+export const KERNEL_CHOICES: readonly KernelChoice[] = ["blas", "wasm", "ts"];
 
 interface EnvGlobals {
   Deno?: {
@@ -16,7 +19,11 @@ interface EnvGlobals {
   process?: { env?: Record<string, string | undefined> };
 }
 
-function readEnv(name: string): string | undefined {
+/**
+ * The value of environment variable `name`, or undefined when it is unset or cannot be read
+ * (Deno without env permission for it, a browser).
+ */
+export function envVariable(name: string): string | undefined {
   const g = globalThis as EnvGlobals;
   try {
     if (g.Deno) {
@@ -31,8 +38,10 @@ function readEnv(name: string): string | undefined {
 
 /**
  * The kernels SHARDGRAD_KERNELS selects: `SHARDGRAD_KERNELS=ts` forces the plain-TypeScript
- * kernels, `SHARDGRAD_KERNELS=wasm` asks for WebAssembly SIMD (used only where supported);
- * unset, unreadable or anything else gives null (the default: WebAssembly SIMD when supported).
+ * kernels, `SHARDGRAD_KERNELS=wasm` asks for WebAssembly SIMD (used only where supported),
+ * `SHARDGRAD_KERNELS=blas` the platform's BLAS through FFI (used only where found); unset,
+ * unreadable or anything else gives null (the default: the best version available). The
+ * switch in tensor/kernels/mod.ts reports a value that is none of these.
  *
  * @example
  * ```ts
@@ -41,6 +50,6 @@ function readEnv(name: string): string | undefined {
  * ```
  */
 export function kernelsFromEnv(): KernelChoice | null {
-  const value = readEnv("SHARDGRAD_KERNELS")?.trim().toLowerCase();
-  return value === "ts" || value === "wasm" ? value : null;
+  const value = envVariable("SHARDGRAD_KERNELS")?.trim().toLowerCase();
+  return KERNEL_CHOICES.find((choice) => choice === value) ?? null;
 }
