@@ -32,6 +32,7 @@ import { PRESETS, type TrainingDefaults } from "./presets.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { printResult } from "./report.ts";
 import { createTrainer } from "./create_trainer.ts";
+import { describeKernels, kernelSelection } from "../tensor/kernels/mod.ts";
 import type { Augment, TrainerConfig } from "./trainer.ts";
 import { evaluateText, isTextCheckpoint, sampleCheckpoint, trainText } from "./text_run.ts";
 
@@ -164,10 +165,12 @@ async function train(options: CliOptions, progress: Progress, io: CliIO): Promis
       `${config.optimizer} lr ${config.lr}, ${config.scheduler} schedule, batch ${config.batchSize}, ` +
       `${config.epochs} epochs; ${workers} worker${workers > 1 ? "s" : ""}; output ${out}`,
   );
+  progress.info(describeKernels());
   progress.event("start", {
     config,
     workers,
     out,
+    kernels: kernelSelection,
     trainSamples: data.train.shape[0],
     testSamples: data.test.shape[0],
     verification: data.verification,

@@ -15,6 +15,7 @@ import { type CliOptions, ConfigError, UsageError } from "./cli.ts";
 import { checkWorkers } from "./_cli_checks.ts";
 import { checkOutputFolder, checkpointDir } from "./checkpoint.ts";
 import { createTrainer } from "./create_trainer.ts";
+import { describeKernels, kernelSelection } from "../tensor/kernels/mod.ts";
 import { LocalTrainer } from "./local_trainer.ts";
 import type { Progress } from "./progress.ts";
 import { fitText, type TextEvalRecord, type TextRunConfig, tokenData } from "./text_loop.ts";
@@ -107,10 +108,12 @@ export async function trainText(options: CliOptions, progress: Progress, io: IO)
         `batch ${config.batchSize} × block ${config.blockSize}, ${config.iters} iterations, eval every ${config.evalInterval} on ${config.evalIters} batches; ` +
         `${workers} worker${workers > 1 ? "s" : ""}; output ${out}`,
     );
+    progress.info(describeKernels());
     progress.event("start", {
       config,
       workers,
       out,
+      kernels: kernelSelection,
       parameters,
       vocabulary: vocabulary.size,
       trainCharacters: train.length,

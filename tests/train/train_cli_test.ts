@@ -7,6 +7,7 @@ import { readSafetensorsHeader } from "../../train/safetensors.ts";
 import { findAll, parseXml } from "./_xml.ts";
 import { MNIST_MIRROR, spawnCli } from "./_run_cli.ts";
 import { DATASETS } from "../../train/cli.ts";
+import { kernelSelection } from "../../tensor/kernels/mod.ts";
 
 async function tempDir(): Promise<string> {
   return await mkdtemp(join(tmpdir(), "shardgrad-cli-"));
@@ -52,6 +53,9 @@ test("train.ts --json on moons prints only JSON lines and writes every output fi
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
     assert.deepEqual(lines.map((l) => l.event), ["start", "epoch", "epoch", "epoch", "result"]);
+    // The start line says which kernel version ran and why the others did not (issue 13).
+    assert.equal(lines[0].kernels.version, kernelSelection.version);
+    assert.equal(Object.keys(lines[0].kernels.skipped).length, 2);
     assert.deepEqual(Object.keys(lines[1]).sort(), [
       "epoch",
       "epochs",
