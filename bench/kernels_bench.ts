@@ -1,8 +1,10 @@
 /**
- * The plain-TypeScript kernels against the WebAssembly SIMD ones, single-threaded, as markdown
- * tables (best of several runs), plus one line saying which kernels ran:
+ * Every kernel version side by side (plain TypeScript, WebAssembly SIMD, the platform's BLAS
+ * through FFI), single-threaded, as markdown tables (best of several runs), plus one line
+ * saying which version the layers use and why the others do not:
  * - GEMM GFLOP/s: C = op(A)·op(B) for square n×n float32 matrices (2n³ flops); the naive oracle
- *   runs only at n = 256;
+ *   runs only at n = 256; gemmBlas also on SharedArrayBuffer-backed operands (as DataParallel
+ *   has them), which both runtimes' FFI passes without a copy;
  * - conv2d ms per batch for the LeNet and CIFAR-CNN layers (forward, dL/dx, dL/dweight);
  * - max-pooling forward ms per batch (MaxPool2d(2) after those layers).
  *
@@ -33,6 +35,8 @@ import {
   type WasmGemmFlavor,
   wasmGemmFlavor,
 } from "../tensor/kernels/wasm/gemm_wasm.ts";
+import { blasLibrary, blasUnavailableReason, gemmBlas } from "../tensor/kernels/blas/gemm_blas.ts";
+import { describeKernels } from "../tensor/kernels/mod.ts";
 import { Rng } from "../tensor/rng.ts";
 import { bestMs, commandLine, runtimeName } from "./_runtime.ts";
 
@@ -51,6 +55,14 @@ for (const flavor of ["relaxed-simd", "simd"] as WasmGemmFlavor[]) {
   if (fn === null) missing.push(flavor);
   else versions.push({ name: `gemmWasm (wasm ${flavor}, 4×8)`, fn, maxN: Infinity, layouts: ALL });
 }
+const blas = blasLibrary();
+if (blas === null) missing.push(`gemmBlas (${blasUnavailableReason()})`);
+else {versions.push({
+    name: `gemmBlas (${blas.path} via ${blas.ffi})`,
+    fn: gemmBlas,
+    maxN: Infinity,
+    layouts: ALL,
+  });}
 
 function random(length: number, rng: Rng): Float32Array {
   const out = new Float32Array(length);
@@ -69,6 +81,7 @@ console.log(
   }` +
     (missing.length > 0 ? `; not available here: ${missing.join(", ")}` : "") + "\n",
 );
+console.log(`layers use: ${describeKernels()}\n`);
 console.log(`| kernel | layout | ${sizes.map((n) => `n = ${n}`).join(" | ")} |`);
 console.log(`| --- | --- | ${sizes.map(() => "---:").join(" | ")} |`);
 const rng = new Rng(0);
@@ -90,6 +103,24 @@ for (const { name, fn, maxN, layouts } of versions) {
       `| ${name} | ${transA ? "Aᵀ" : "A"}·${transB ? "Bᵀ" : "B"} | ${cells.join(" | ")} |`,
     );
   }
+}
+
+if (blas !== null) {
+  // The same products with every operand in a SharedArrayBuffer (DataParallel's parameters and
+  // gradients): no copy in either runtime, so these match the row above within noise.
+  const inShared = (x: Float32Array) => {
+    const out = new Float32Array(new SharedArrayBuffer(4 * x.length));
+    out.set(x);
+    return out;
+  };
+  const cells = sizes.map((n) => {
+    const a = inShared(inputs.get(n)!.a), b = inShared(inputs.get(n)!.b);
+    const c = new Float32Array(new SharedArrayBuffer(4 * n * n));
+    const runs = n >= 1024 ? 3 : n >= 512 ? 5 : 10;
+    const ms = bestMs(() => gemmBlas(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n), runs);
+    return (2 * n ** 3 / ms / 1e6).toFixed(1);
+  });
+  console.log(`| gemmBlas, SharedArrayBuffer operands | A·B | ${cells.join(" | ")} |`);
 }
 
 /** Conv2d layers of the LeNet and CIFAR-CNN workloads: [label, batch, C_in, H=W, C_out, k, pad]. */
