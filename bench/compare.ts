@@ -28,7 +28,7 @@ import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
-import { kernelsFromEnv, simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
+import { describeKernels } from "../tensor/kernels/mod.ts";
 import { collectGarbage, commandLine, runtimeName } from "./_runtime.ts";
 import {
   type Contender,
@@ -72,10 +72,7 @@ async function cpuBusy(ms: number): Promise<string> {
 }
 
 function kernelsLine(): string {
-  if (simdKernels) return `WebAssembly SIMD, GEMM flavor "${wasmGemmFlavor()}"`;
-  return kernelsFromEnv() === "ts"
-    ? "plain TypeScript (SHARDGRAD_KERNELS=ts)"
-    : "plain TypeScript (no WebAssembly SIMD in this runtime)";
+  return describeKernels();
 }
 
 /** `--only` split into libraries and workloads; all of a kind when none of it is named. */
