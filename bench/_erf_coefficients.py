@@ -1,12 +1,13 @@
-"""Derives and checks the polynomial coefficients of tensor/kernels/erf.ts (needs mpmath, numpy).
+"""Derives and checks the polynomial coefficients and tables of tensor/kernels/erf.ts (needs mpmath, numpy).
 
   python3 bench/_erf_coefficients.py     # prints the two tables and each piece's max error
 
 erf(z)/z on |z| < 1 as a polynomial of degree 11 in s = 2z² - 1, and erfcx(z) = e^(z²)·erfc(z)
-on each [k, k + 1], k = 1..5, of degree 15 in s = 2(z - k) - 1: Chebyshev interpolants at the
+on each [k/8, (k + 1)/8], k = 0..47, of degree 9 in s = 16z - 2k - 1: Chebyshev interpolants at the
 Chebyshev nodes, computed at 50 digits, converted to powers of s there, then rounded to
 double. The check evaluates the rounded coefficients by Horner's rule in float64 (as erf.ts
-does) on 2000 points of each piece against mpmath and prints the largest relative error.
+does) on 500-2000 points of each piece against mpmath and prints the largest relative error.
+Also 2^(j/32), j = 0..31, correctly rounded (the exponential's table).
 """
 
 import mpmath as mp
@@ -59,10 +60,13 @@ if __name__ == "__main__":
     small = chebyshev_powers(erf_over_z_of_square, mp.mpf(0), mp.mpf(1), 11)
     print("ERF_SMALL =", [repr(c) for c in small])
     print("  max relative error", max_relative_error(erf_over_z_of_square, 0, 1, small))
-    unit = []
-    for k in range(1, 6):
-        piece = chebyshev_powers(erfcx, mp.mpf(k), mp.mpf(k + 1), 15)
-        print(f"  erfcx on [{k}, {k + 1}]: max relative error",
-              max_relative_error(erfcx, k, k + 1, piece))
-        unit += piece
-    print("ERFCX_UNIT =", [repr(c) for c in unit])
+    eighths = []
+    worst = 0
+    for k in range(48):
+        a, b = mp.mpf(k) / 8, mp.mpf(k + 1) / 8
+        piece = chebyshev_powers(erfcx, a, b, 9)
+        worst = max(worst, max_relative_error(erfcx, float(a), float(b), piece, 500))
+        eighths += piece
+    print("  erfcx on the 48 pieces of [0, 6]: max relative error", worst)
+    print("ERFCX_EIGHTHS =", [repr(c) for c in eighths])
+    print("EXP2_FRACTIONS =", [repr(float(mp.mpf(2) ** (mp.mpf(j) / 32))) for j in range(32)])
