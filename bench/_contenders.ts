@@ -4,7 +4,9 @@
  * batches for shardgrad, or in the PyTorch subprocess). Same layer shapes everywhere, SGD
  * with momentum 0.9, lr 0.01, softmax cross-entropy.
  *
- * shardgrad gathers and normalizes each batch from uint8 as in training (DataParallel);
+ * shardgrad gathers and normalizes each batch from uint8 as in training (DataParallel), or
+ * gathers token windows (the "tokens" data kind) for the language models, which train with
+ * their preset's AdamW;
  * TensorFlow.js takes channels-last ([N, H, W, C], its native layout) ready-made tensors;
  * ConvNetJS trains one sample at a time (it has no batching: `Trainer.train` per sample,
  * an update every `batch_size` samples); PyTorch takes ready-made float tensors.
@@ -16,7 +18,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import convnetjs from "convnetjs";
 import { Rng } from "../tensor/rng.ts";
 import { DataParallel } from "../parallel/data_parallel.ts";
-import type { TrainerConfig } from "../train/trainer.ts";
+import type { TokenData, TrainData, TrainerConfig } from "../train/trainer.ts";
 import { randomImages } from "./data_parallel_bench.ts";
 import type { TorchBench } from "./_torch.ts";
 import type { CompareWorkload as Workload } from "./_workloads.ts";
@@ -44,7 +46,10 @@ export const MOMENTUM = 0.9;
  * synchronize through shared memory rather than one message per batch).
  */
 export async function shardgrad(workload: Workload, workers: number): Promise<Contender> {
-  const data = randomImages(16 * workload.batch, workload.shape);
+  const text = workload.text;
+  const data: TrainData = text === undefined
+    ? randomImages(16 * workload.batch, workload.shape as [number, number, number])
+    : randomTokens(text.vocabSize, text.blockSize);
   const rng = new Rng(1);
   const chunk = Array.from(
     { length: workload.chunk },
@@ -53,11 +58,17 @@ export async function shardgrad(workload: Workload, workers: number): Promise<Co
   const config: TrainerConfig = {
     model: workload.spec,
     loss: { type: "cross_entropy" },
-    optimizer: { type: "sgd", lr: LR, momentum: MOMENTUM },
+    optimizer: text?.optimizer ?? { type: "sgd", lr: LR, momentum: MOMENTUM },
     seed: 0,
     workers,
   };
   const trainer = await DataParallel.create(config);
+  if (text?.initialize !== undefined) {
+    // As train.ts: the preset's initialization over the built model before training.
+    const state = await trainer.stateDict();
+    text.initialize(state, text.sizes, new Rng(0).fork(0x1417));
+    await trainer.loadStateDict(state);
+  }
   await trainer.setData("train", data);
   return {
     name: `shardgrad ${workers} worker${workers > 1 ? "s" : ""}`,
@@ -71,6 +82,13 @@ export async function shardgrad(workload: Workload, workers: number): Promise<Co
     },
     close: () => trainer.close(),
   };
+}
+
+/** 20000 random ids of a `vocabSize` vocabulary as windows of `blockSize` + 1 (the "tokens" kind). */
+function randomTokens(vocabSize: number, blockSize: number): TokenData {
+  const rng = new Rng(3);
+  const tokens = Int32Array.from({ length: 20000 }, () => rng.randint(vocabSize));
+  return { kind: "tokens", tokens, shape: [tokens.length - blockSize, blockSize], vocabSize };
 }
 
 /** The workload as a tf.Sequential, channels-last. */

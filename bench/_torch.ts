@@ -12,6 +12,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { ModelSpec } from "../layers/spec.ts";
+import type { TextWorkload } from "./_workloads.ts";
 
 /** The variables removed from the PyTorch subprocess's environment (and only there). */
 export const UNSET_FOR_TORCH = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] as const;
@@ -109,14 +110,21 @@ export class TorchBench {
     return (await this.#request({ op: "info" })) as unknown as TorchInfo;
   }
 
-  /** Builds model `id` (`spec` as nn.Sequential), SGD(lr, momentum) and random inputs [batch, ...shape]. */
+  /**
+   * Builds model `id` (`spec` as nn.Sequential), SGD(lr, momentum) and random inputs
+   * [batch, ...shape]; with `text`, random token windows and its optimizer instead.
+   */
   async setup(
     id: string,
-    workload: { spec: ModelSpec; shape: number[]; batch: number },
+    workload: { spec: ModelSpec; shape: number[]; batch: number; text?: TextWorkload },
     lr: number,
     momentum: number,
   ): Promise<void> {
-    await this.#request({ op: "setup", id, ...workload, lr, momentum });
+    const { spec, shape, batch, text } = workload;
+    const textRequest = text === undefined ? {} : {
+      text: { vocabSize: text.vocabSize, blockSize: text.blockSize, optimizer: text.optimizer },
+    };
+    await this.#request({ op: "setup", id, spec, shape, batch, lr, momentum, ...textRequest });
   }
 
   /**

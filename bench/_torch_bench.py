@@ -8,12 +8,19 @@ line, so the PyTorch rounds interleave with the JavaScript contenders' rounds:
   {"op": "setup", "id": "lenet", "spec": {...layers/spec.ts JSON...},
    "shape": [C, H, W], "batch": 64, "lr": 0.01, "momentum": 0.9}
       -> {"ok": true}
+  {"op": "setup", "id": "char-gpt", "spec": {...}, "shape": [L], "batch": 12,
+   "text": {"vocabSize": 65, "blockSize": 64, "optimizer": {"type": "adamw", "lr": ...,
+   "betas": [0.9, 0.99], "weightDecay": 0.1}}}
+      -> {"ok": true}   (a language model: nn.Embedding + nn.LSTM(batch_first=True) + nn.Linear,
+                          or token + position embeddings + nn.TransformerEncoderLayer(norm_first,
+                          gelu, batch_first) with a causal mask + nn.LayerNorm + nn.Linear)
   {"op": "round", "id": "lenet", "threads": 1, "seconds": 1}
       -> {"samplesPerSecond": 11000.0, "steps": 172, "blasThreads": 1}
   (end of input: exit)
 
 One training step is what shardgrad's `Trainer.step()` does: zero the gradients, forward,
-cross-entropy loss, backward, SGD(momentum) step, on random inputs of the real shapes.
+cross-entropy loss, backward, SGD(momentum) step (AdamW for the language models), on random
+inputs of the real shapes.
 `threads` goes to torch.set_num_threads and, when the BLAS is OpenBLAS, to
 openblas_set_num_threads (torch does not forward it), so "1 thread" means one thread;
 for more threads OpenBLAS gets the faster of `threads` and 1 (see set_threads).
@@ -123,12 +130,69 @@ def info():
     }
 
 
+class PositionalEmbedding(nn.Module):
+    """shardgrad's PositionalEmbedding (batch first): token embedding + position embedding."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_length):
+        super().__init__()
+        self.wte = nn.Embedding(num_embeddings, embedding_dim)
+        self.wpe = nn.Embedding(max_length, embedding_dim)
+
+    def forward(self, ids):
+        return self.wte(ids) + self.wpe(torch.arange(ids.shape[1]))
+
+
+class CausalEncoderLayer(nn.Module):
+    """nn.TransformerEncoderLayer given the causal mask (torch 1.13 has no is_causal)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+        self.masks = {}
+
+    def forward(self, x):
+        length = x.shape[1]
+        if length not in self.masks:
+            self.masks[length] = nn.Transformer.generate_square_subsequent_mask(length)
+        return self.layer(x, src_mask=self.masks[length])
+
+
+class LSTMOutput(nn.Module):
+    """nn.LSTM's output sequence alone (shardgrad's LSTM in a Sequential passes that on)."""
+
+    def __init__(self, lstm):
+        super().__init__()
+        self.lstm = lstm
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
 def build_model(spec):
     """The layers/spec.ts JSON as an nn.Sequential with the same shapes."""
     layers = []
     for layer in spec["layers"]:
         kind = layer["type"]
-        if kind == "conv2d":
+        if kind == "embedding":
+            layers.append(nn.Embedding(layer["numEmbeddings"], layer["embeddingDim"]))
+        elif kind == "positionalembedding":
+            layers.append(PositionalEmbedding(layer["numEmbeddings"], layer["embeddingDim"],
+                                              layer["maxLength"]))
+        elif kind == "lstm":
+            layers.append(LSTMOutput(nn.LSTM(layer["inputSize"], layer["hiddenSize"],
+                                             num_layers=layer.get("numLayers", 1),
+                                             batch_first=layer.get("batchFirst", False))))
+        elif kind == "transformerencoderlayer":
+            encoder = nn.TransformerEncoderLayer(
+                layer["dModel"], layer["nhead"], dim_feedforward=layer.get("dimFeedforward", 2048),
+                dropout=layer.get("dropout", 0.1), activation=layer.get("activation", "relu"),
+                batch_first=layer.get("batchFirst", False), norm_first=layer.get("normFirst", False))
+            layers.append(CausalEncoderLayer(encoder) if layer.get("isCausal") else encoder)
+        elif kind == "layernorm":
+            layers.append(nn.LayerNorm(layer["normalizedShape"]))
+        elif kind == "flatten" and "startDim" in layer:
+            layers.append(nn.Flatten(layer["startDim"], layer.get("endDim", -1)))
+        elif kind == "conv2d":
             layers.append(nn.Conv2d(layer["inChannels"], layer["outChannels"], layer["kernelSize"],
                                     stride=layer.get("stride", 1), padding=layer.get("padding", 0)))
         elif kind == "maxpool2d":
@@ -149,12 +213,24 @@ class Workload:
         torch.manual_seed(0)
         self.batch = request["batch"]
         self.model = build_model(request["spec"]).train()
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=request["lr"],
-                                         momentum=request["momentum"])
         self.loss = nn.CrossEntropyLoss()
-        shape = [self.batch, *request["shape"]]
-        self.inputs = [torch.rand(shape) * 2 - 1 for _ in range(4)]
-        self.labels = [torch.randint(0, 10, (self.batch,)) for _ in range(4)]
+        text = request.get("text")
+        if text is None:
+            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=request["lr"],
+                                             momentum=request["momentum"])
+            shape = [self.batch, *request["shape"]]
+            self.inputs = [torch.rand(shape) * 2 - 1 for _ in range(4)]
+            self.labels = [torch.randint(0, 10, (self.batch,)) for _ in range(4)]
+        else:
+            # Token windows: ids [N, L] in, the next ids [N·L] as targets; the preset's AdamW.
+            opt = text["optimizer"]
+            kinds = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
+            self.optimizer = kinds[opt["type"]](self.model.parameters(), lr=opt["lr"],
+                                                betas=tuple(opt["betas"]),
+                                                weight_decay=opt["weightDecay"])
+            vocab, length = text["vocabSize"], text["blockSize"]
+            self.inputs = [torch.randint(0, vocab, (self.batch, length)) for _ in range(4)]
+            self.labels = [torch.randint(0, vocab, (self.batch * length,)) for _ in range(4)]
         self.i = 0
         self.blas_threads = {}  # torch threads -> OpenBLAS threads chosen by tune()
 

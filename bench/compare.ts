@@ -1,17 +1,20 @@
 /**
  * shardgrad against PyTorch CPU, TensorFlow.js (cpu and wasm backends) and ConvNetJS on
- * three workloads (the `mlp` preset and the `lenet` MNIST CNN, batch 64; the CIFAR CNN,
- * batch 128; SGD with momentum 0.9, lr 0.01, softmax cross-entropy): training samples/s
- * side by side, shardgrad-with-all-workers ÷ each library, and shardgrad ÷ PyTorch for
- * 1 worker vs 1 thread and N workers vs N threads against the issue's targets, as
- * markdown tables.
+ * three image workloads (the `mlp` preset and the `lenet` MNIST CNN, batch 64; the CIFAR
+ * CNN, batch 128; SGD with momentum 0.9, lr 0.01, softmax cross-entropy) and two character
+ * language models (train.ts's `char-lstm`, batch 32, and `char-gpt`, nanoGPT's CPU config,
+ * batch 12, both 64 characters per window, 65-character vocabulary, the preset's AdamW):
+ * training samples/s side by side (and tokens/s for the language models), shardgrad-with-
+ * all-workers ÷ each library, and shardgrad ÷ PyTorch for 1 worker vs 1 thread and N
+ * workers vs N threads against the issues' targets, as markdown tables. TF.js and ConvNetJS
+ * run the image workloads only (see TEXT_NOT_RUN).
  *
  *   deno run -A bench/compare.ts [--rounds 3] [--seconds 1] [--only shardgrad,torch,lenet]
  *                                [--python /usr/bin/python3]
  *   bun bench/compare.ts ...
  *
  * `--only` takes library names (shardgrad, torch, tfjs, convnetjs) and workload names
- * (mlp, lenet, cifar); each kind left out means all of that kind. PyTorch runs in one
+ * (mlp, lenet, cifar, char-lstm, char-gpt); each kind left out means all of that kind. PyTorch runs in one
  * python3 subprocess (bench/_torch_bench.py, the first of `--python` or /usr/bin/python3,
  * python3 that imports torch), with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset in its
  * environment alone; without one the PyTorch columns are skipped with a line saying why.
@@ -45,6 +48,13 @@ import { COMPARE_WORKLOADS, type CompareWorkload } from "./_workloads.ts";
 
 const LIBRARIES = ["shardgrad", "torch", "tfjs", "convnetjs"] as const;
 type Library = (typeof LIBRARIES)[number];
+
+/** Why TF.js and ConvNetJS have no language-model rows. */
+const TEXT_NOT_RUN = {
+  tfjs: "not run: tf.layers has LSTM but no attention layer (its MultiHeadAttention is internal, " +
+    "not exported by tfjs 4.22), and no LSTM model equal to char-lstm was written for it",
+  convnetjs: "not run: ConvNetJS has no embedding, recurrent or attention layers",
+};
 
 function loadAverage(): string {
   try {
@@ -202,6 +212,7 @@ async function main(): Promise<void> {
   try {
     for (const workload of workloads) {
       if (torchBench) await torchBench.setup(workload.key, workload, LR, MOMENTUM);
+      const text = workload.text !== undefined;
       const contenders: Contender[] = [];
       if (libraries.has("shardgrad")) {
         for (const n of counts) contenders.push(await shardgrad(workload, n));
@@ -214,23 +225,31 @@ async function main(): Promise<void> {
           }));
         }
       }
-      if (libraries.has("tfjs")) {
+      if (libraries.has("tfjs") && !text) {
         contenders.push(await tensorflow(workload, "cpu"), await tensorflow(workload, "wasm"));
+      } else if (libraries.has("tfjs")) notes.push(`TF.js on the ${workload.name}: ${TEXT_NOT_RUN.tfjs}`);
+      if (libraries.has("convnetjs") && !text) contenders.push(convnet(workload));
+      else if (libraries.has("convnetjs")) {
+        notes.push(`ConvNetJS on the ${workload.name}: ${TEXT_NOT_RUN.convnetjs}`);
       }
-      if (libraries.has("convnetjs")) contenders.push(convnet(workload));
       let best: Map<string, number>;
       try {
         best = await measure(workload, contenders, rounds, seconds, notes);
       } finally {
         for (const contender of contenders) await contender.close();
       }
-      if (names.length === 0) names.push(...contenders.map((c) => c.name));
+      for (const contender of contenders) {
+        if (!names.includes(contender.name)) names.push(contender.name);
+      }
       if (blas.length > 0) blasNotes.push(`${workload.name}: ${blas.filter((b) => b).join(", ")}`);
       const sps = names.map((name) => best.get(name));
-      const label = `${workload.name}, batch ${workload.batch}`;
-      const cells = (text: (v: number) => string) =>
-        sps.map((v) => (v === undefined ? "n/a" : text(v))).join(" | ");
+      const label = text
+        ? `${workload.name}, batch ${workload.batch} × ${workload.shape[0]} tokens`
+        : `${workload.name}, batch ${workload.batch}`;
+      const cells = (format: (v: number) => string) =>
+        sps.map((v) => (v === undefined ? "n/a" : format(v))).join(" | ");
       rows.push(`| ${label} | ${cells(rate)} |`);
+      if (text) rows.push(`| (tokens/s) | ${cells((v) => rate(v * workload.shape[0]))} |`);
       const ours = best.get(`shardgrad ${plural(all, "worker")}`);
       if (ours !== undefined) {
         rows.push(`| shardgrad ${plural(all, "worker")} ÷ | ${cells((x) => times(ours / x))} |`);

@@ -1,8 +1,8 @@
 /**
  * Where one training step's time goes, layer by layer, and how much memory steps allocate:
- * for each workload of bench/compare.ts (mlp, lenet, cifar) on one thread, the best-of
- * time of every layer's forward and backward, the loss and the SGD-momentum update, as a
- * markdown table; then `--steps` whole steps with the largest rise of the heap and of
+ * for each workload of bench/compare.ts (mlp, lenet, cifar, char-lstm, char-gpt) on one
+ * thread, the best-of time of every layer's forward and backward, the loss and the update
+ * (SGD with momentum; the language models' AdamW on random token windows), as a markdown table; then `--steps` whole steps with the largest rise of the heap and of
  * the ArrayBuffer bytes in use, which stays ≈ 0 when steps reuse their buffers.
  *
  *   deno run -A --v8-flags=--expose-gc bench/step_profile.ts [--only lenet] [--steps 1000]
@@ -17,10 +17,10 @@ import { Rng } from "../tensor/rng.ts";
 import { manualSeed } from "../tensor/rng.ts";
 import { buildModel } from "../layers/spec.ts";
 import { CrossEntropyLoss } from "../losses/mod.ts";
-import { SGD } from "../optim/mod.ts";
+import { AdamW, SGD } from "../optim/mod.ts";
 import { simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
 import { collectGarbage, commandLine, runtimeName } from "./_runtime.ts";
-import { COMPARE_WORKLOADS } from "./_workloads.ts";
+import { COMPARE_WORKLOADS, type TextWorkload } from "./_workloads.ts";
 import { PRESETS } from "../train/presets.ts";
 import type { ModelSpec } from "../layers/spec.ts";
 
@@ -36,8 +36,14 @@ const steps = Number(values.steps);
 const repeats = Number(values.repeats);
 const only = values.only === "" ? null : values.only.split(",");
 // --preset NAME: that train.ts preset instead, on MNIST shapes (batch 64) or, for cifar-*, CIFAR ones (128).
-const workloads: { key: string; name: string; spec: ModelSpec; shape: number[]; batch: number }[] =
-  values.preset === "" ? COMPARE_WORKLOADS : [presetWorkload(values.preset)];
+const workloads: {
+  key: string;
+  name: string;
+  spec: ModelSpec;
+  shape: number[];
+  batch: number;
+  text?: TextWorkload;
+}[] = values.preset === "" ? COMPARE_WORKLOADS : [presetWorkload(values.preset)];
 
 console.log(`# One training step, layer by layer — ${runtimeName()}, one thread`);
 console.log(`\`${commandLine()}\`; kernels: ${simdKernels ? `WebAssembly SIMD (${wasmGemmFlavor()})` : "plain TypeScript"}\n`);
@@ -48,13 +54,30 @@ for (const workload of workloads) {
   const model = buildModel(workload.spec);
   const layers = [...model];
   const loss = new CrossEntropyLoss();
-  const optimizer = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const text = workload.text;
+  const optimizer = text === undefined
+    ? new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 })
+    : new AdamW(model.parameters(), {
+      lr: text.optimizer.lr,
+      betas: text.optimizer.betas,
+      weightDecay: text.optimizer.weightDecay,
+    });
+  if (text?.initialize !== undefined) {
+    const state = model.stateDict();
+    text.initialize(state, text.sizes, new Rng(0).fork(0x1417));
+    model.loadStateDict(state);
+  }
   const rng = new Rng(0);
+  const size = workload.batch * workload.shape.reduce((a, b) => a * b);
+  // Images: normal inputs and 10 classes; text: token ids (as floats, for Embedding) and the
+  // next-token targets of all N·L positions.
   const x = new Tensor(
-    Float32Array.from({ length: workload.batch * workload.shape.reduce((a, b) => a * b) }, () => rng.normal()),
+    Float32Array.from({ length: size }, () => text ? rng.randint(text.vocabSize) : rng.normal()),
     [workload.batch, ...workload.shape],
   );
-  const labels = Int32Array.from({ length: workload.batch }, () => rng.randint(10));
+  const labels = text
+    ? Int32Array.from({ length: size }, () => rng.randint(text.vocabSize))
+    : Int32Array.from({ length: workload.batch }, () => rng.randint(10));
 
   const forwardMs = new Array(layers.length).fill(Infinity);
   const firstWithParameters = layers.findIndex((layer) => layer.parameters().length > 0);
@@ -97,12 +120,12 @@ for (const workload of workloads) {
   layers.forEach((layer, i) => {
     const share = (100 * (forwardMs[i] + backwardMs[i]) / total).toFixed(1);
     console.log(
-      `| ${i} ${layer} | [${outputs[i].shape.join(", ")}] | ${forwardMs[i].toFixed(3)} | ${backwardMs[i].toFixed(3)} | ${share}% |`,
+      `| ${i} ${String(layer).split("\n")[0].replace(/\($/, "")} | [${outputs[i].shape.join(", ")}] | ${forwardMs[i].toFixed(3)} | ${backwardMs[i].toFixed(3)} | ${share}% |`,
     );
   });
   console.log(`| loss (forward + backward) | | ${lossMs.toFixed(3)} | | ${(100 * lossMs / total).toFixed(1)}% |`);
   console.log(
-    `| SGD step + zeroGrad | | ${optimizerMs.toFixed(3)} | | ${(100 * optimizerMs / total).toFixed(1)}% |\n`,
+    `| ${text ? "AdamW" : "SGD"} step + zeroGrad | | ${optimizerMs.toFixed(3)} | | ${(100 * optimizerMs / total).toFixed(1)}% |\n`,
   );
 
   const growth = measureGrowth(() => {
