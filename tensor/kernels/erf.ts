@@ -12,7 +12,7 @@
  * converted to powers of s (bench/_erf_coefficients.py derives and checks them); each piece
  * is within 2.3e-16 of erf(z)/z or erfcx(z) before rounding. Polynomials are evaluated by
  * Estrin's scheme (see erfcx). Φ and GELU's derivative are branch-free (a random sign would
- * mispredict half the time) and take their exponential from expNonPositive, not Math.exp
+ * mispredict half the time) and take their exponential from fast_exp.ts, not Math.exp
  * (a call). The replaced implementation summed the power series of erf (up to 200 terms, a
  * division each): the GELU of a transformer spent most of its time there.
  */
@@ -125,28 +125,10 @@ const ERFCX_EIGHTHS = new Float64Array([
   -9.365520471694931e-12, 9.043623045063443e-14, -8.639268068560896e-16, 8.168942573598964e-18, -7.644462963658438e-20,
 ]);
 
-/** 2^(j/32) for j = 0..31, correctly rounded. */
-const EXP2_FRACTIONS = new Float64Array([
-  1.0, 1.0218971486541166, 1.0442737824274138, 1.0671404006768237,
-  1.0905077326652577, 1.1143867425958924, 1.1387886347566916, 1.1637248587775775,
-  1.189207115002721, 1.215247359980469, 1.241857812073484, 1.2690509571917332,
-  1.2968395546510096, 1.3252366431597413, 1.3542555469368927, 1.383909881963832,
-  1.4142135623730951, 1.4451808069770467, 1.4768261459394993, 1.5091644275934228,
-  1.5422108254079407, 1.5759808451078865, 1.6104903319492543, 1.645755478153965,
-  1.681792830507429, 1.718619298122478, 1.7562521603732995, 1.7947090750031072,
-  1.8340080864093424, 1.8741676341103, 1.9152065613971474, 1.9571441241754002,
-]);
+
+import { expNonPositive } from "./fast_exp.ts";
 
 const INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
-// ln(2)/32 = LN2_32_HI + LN2_32_LO with LN2_32_HI's low 32 bits zero (fdlibm's split of ln 2,
-// divided by 32), so k·LN2_32_HI is exact for |k| < 2²¹.
-const LN2_32_HI = 6.93147180369123816490e-01 / 32; // 0x3fe62e42fee00000 / 32
-const LN2_32_LO = 1.9082149292705877e-10 / 32; // (ln 2 − 0x3fe62e42fee00000) / 32, from mpmath
-const LOG2E_32 = 32 * Math.LOG2E;
-const ROUNDER = 6755399441055744; // 1.5·2^52: x + ROUNDER − ROUNDER rounds x to an integer
-const E3 = 1 / 6, E4 = 1 / 24, E5 = 1 / 120, E6 = 1 / 720;
-/** 2^(i − 1075) for i = 0..1075. */
-const EXP2_TABLE = Float64Array.from({ length: 1076 }, (_, i) => 2 ** (i - 1075));
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SQRT1_2 = Math.SQRT1_2;
 
@@ -207,23 +189,6 @@ function erfcx(z: number): number {
   let t = z;
   for (let k = 20; k >= 1; k--) t = z + (0.5 * k) / t;
   return INV_SQRT_PI / t;
-}
-
-/**
- * e^x for x ≤ 0 (0 below −745, NaN for NaN), within about 3e-16 relative down to 2^−1022
- * (fewer digits in the subnormal range): x = (32m + j)·ln(2)/32 + r with |r| ≤ ln(2)/64,
- * e^x = 2^m·2^(j/32)·e^r, both powers of 2 from tables and e^r by its Taylor polynomial of
- * degree 6 (truncation below 4e-18). Inlined where Math.exp is a call (as costly as the rest of Φ).
- */
-function expNonPositive(x: number): number {
-  if (!(x > -745)) return x === x ? 0 : NaN;
-  // k = round(32x/ln 2) by adding and subtracting 1.5·2^52 (Math.round is a call here).
-  const k = x * LOG2E_32 + ROUNDER - ROUNDER;
-  const r = x - k * LN2_32_HI - k * LN2_32_LO;
-  const ki = k | 0;
-  const r2 = r * r;
-  const p = 1 + r + (0.5 + E3 * r) * r2 + (E4 + E5 * r + E6 * r2) * (r2 * r2);
-  return EXP2_TABLE[(ki >> 5) + 1075] * (EXP2_FRACTIONS[ki & 31] * p);
 }
 
 /** erf(z)/z for u = z² < 1. */

@@ -10,9 +10,9 @@
  * inputs: layers/_recurrent.ts does, once per call.
  */
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
+// σ and tanh inlined from fast_exp.ts: Math.exp/Math.tanh are libm calls that cost an LSTM
+// step more than its gate arithmetic.
+import { sigmoid, tanh } from "./fast_exp.ts";
 
 /**
  * LSTM step forward. On entry `gates[g0..]` holds the pre-activations
@@ -38,7 +38,7 @@ export function lstmCellForward(
     for (let j = 0; j < hidden; j++) {
       const i = sigmoid(gates[g + j]);
       const f = sigmoid(gates[g + hidden + j]);
-      const gg = Math.tanh(gates[g + 2 * hidden + j]);
+      const gg = tanh(gates[g + 2 * hidden + j]);
       const o = sigmoid(gates[g + 3 * hidden + j]);
       gates[g + j] = i;
       gates[g + hidden + j] = f;
@@ -46,7 +46,7 @@ export function lstmCellForward(
       gates[g + 3 * hidden + j] = o;
       const cell = f * cPrev[cp0 + s + j] + i * gg;
       c[c0 + s + j] = cell;
-      h[h0 + s + j] = o * Math.tanh(cell);
+      h[h0 + s + j] = o * tanh(cell);
     }
   }
 }
@@ -80,7 +80,7 @@ export function lstmCellBackward(
       const f = gates[g + hidden + j];
       const gg = gates[g + 2 * hidden + j];
       const o = gates[g + 3 * hidden + j];
-      const tc = Math.tanh(c[c0 + s + j]);
+      const tc = tanh(c[c0 + s + j]);
       const dht = dh[s + j];
       const dct = dc[s + j] + dht * o * (1 - tc * tc);
       dGates[d + j] = dct * gg * i * (1 - i);
@@ -125,7 +125,7 @@ export function gruCellForward(
       const hn = gh[b + h2 + j] + (bhh === null ? 0 : bhh[h2 + j]);
       const r = sigmoid(gi[a + j] + hr);
       const z = sigmoid(gi[a + hidden + j] + hz);
-      const nn = Math.tanh(gi[a + h2 + j] + r * hn);
+      const nn = tanh(gi[a + h2 + j] + r * hn);
       cache[k + j] = r;
       cache[k + hidden + j] = z;
       cache[k + h2 + j] = nn;
@@ -195,7 +195,7 @@ export function rnnCellForward(
       h[h0 + i] = v > 0 ? v : 0;
     }
   } else {
-    for (let i = 0; i < count; i++) h[h0 + i] = Math.tanh(pre[p0 + i]);
+    for (let i = 0; i < count; i++) h[h0 + i] = tanh(pre[p0 + i]);
   }
 }
 

@@ -10,6 +10,8 @@ import {
   activationForward,
   type ActivationRow,
   ACTIVATIONS,
+  biasAddBackward,
+  biasAddForward,
   erf,
   erfc,
   normalCdf,
@@ -47,6 +49,27 @@ test("relu keeps NaN (as PyTorch) and gives dL/dx exactly 0 where x ≤ 0 even w
   activationBackward(ACTIVATIONS.relu, xs, y, Float32Array.from([1, NaN, Infinity, -Infinity, 5]), gx);
   assert.deepEqual([...gx.subarray(1)], [0, 0, 0, 5]);
   assert.ok(Object.is(gx[1], 0) && Object.is(gx[3], 0), "+0, not −0");
+});
+
+test("biasAddForward/biasAddBackward on [outer, channels] (inner 1) and [outer, channels, inner]: the naive loops' float64 sums, accumulated", () => {
+  const r = new Rng(5);
+  for (const [outer, channels, inner] of [[37, 19, 1], [3, 5, 7], [1, 4, 1]]) {
+    const gy = Float32Array.from({ length: outer * channels * inner }, () => r.normal() * 10);
+    const gb = Float32Array.from({ length: channels }, () => r.normal());
+    const expected = gb.slice();
+    for (let c = 0; c < channels; c++) {
+      let sum = 0;
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < inner; j++) sum += gy[(o * channels + c) * inner + j];
+      }
+      expected[c] += sum;
+    }
+    biasAddBackward(gy, gb, outer, channels, inner);
+    assert.deepEqual(gb, expected, `gradient, [${outer}, ${channels}, ${inner}]`);
+    const y = gy.slice();
+    biasAddForward(y, gb, outer, channels, inner);
+    assert.deepEqual(y, gy.map((v, i) => Math.fround(v + gb[Math.floor(i / inner) % channels])));
+  }
 });
 
 // ---- erf, erfc, Φ (tensor/kernels/erf.ts) against references that share none of its code.
