@@ -9,6 +9,7 @@
  */
 
 import { gemm } from "./mod.ts";
+import { expNonPositive } from "./fast_exp.ts";
 
 /** A batch × heads family of row-major matrices inside one array (see the module doc). */
 export interface StridedMatrices {
@@ -109,7 +110,7 @@ export function attentionSoftmaxForward(
         }
         let sum = 0;
         for (let j = 0; j < end; j++) {
-          const e = Math.exp(scores[row + j] - max);
+          const e = expNonPositive(scores[row + j] - max); // ≤ 0; inlined, Math.exp is a call
           scores[row + j] = e;
           sum += e;
         }
