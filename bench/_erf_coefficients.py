@@ -3,7 +3,9 @@
   python3 bench/_erf_coefficients.py     # prints the two tables and each piece's max error
 
 erf(z)/z on |z| < 1 as a polynomial of degree 11 in s = 2z² - 1, and erfcx(z) = e^(z²)·erfc(z)
-on each [k/8, (k + 1)/8], k = 0..47, of degree 9 in s = 16z - 2k - 1: Chebyshev interpolants at the
+on each [k/8, (k + 1)/8], k = 0..47, of degree 9 in s = 16z - 2k - 1; Φ(x) and GELU's
+derivative Φ(x) + x·φ(x) on each [k/8 - 6.0625, (k + 1)/8 - 6.0625], k = 0..95 (0 is a
+piece's centre, so Φ(0) comes out 0.5 exactly), of degree 10 in s = 16(x + 6.0625) - 2k - 1: Chebyshev interpolants at the
 Chebyshev nodes, computed at 50 digits, converted to powers of s there, then rounded to
 double. The check evaluates the rounded coefficients by Horner's rule in float64 (as erf.ts
 does) on 500-2000 points of each piece against mpmath and prints the largest relative error.
@@ -69,4 +71,15 @@ if __name__ == "__main__":
         eighths += piece
     print("  erfcx on the 48 pieces of [0, 6]: max relative error", worst)
     print("ERFCX_EIGHTHS =", [repr(c) for c in eighths])
+    for name, f in (("PHI_EIGHTHS", mp.ncdf), ("GELU_GRAD_EIGHTHS", lambda x: mp.ncdf(x) + x * mp.npdf(x))):
+        table = []
+        worst = 0
+        for k in range(96):
+            a, b = mp.mpf(k) / 8 - mp.mpf(97) / 16, mp.mpf(k + 1) / 8 - mp.mpf(97) / 16
+            piece = chebyshev_powers(f, a, b, 10)
+            if not a < -0.7518 < b + 0.125:  # relative error means nothing next to GELU''s zero
+                worst = max(worst, max_relative_error(f, float(a), float(b), piece, 200))
+            table += piece
+        print(f"  {name} on the 96 pieces of [-6.0625, 5.9375]: max relative error", worst)
+        print(f"{name} =", [repr(c) for c in table])
     print("EXP2_FRACTIONS =", [repr(float(mp.mpf(2) ** (mp.mpf(j) / 32))) for j in range(32)])
