@@ -2,8 +2,8 @@
  * Kernels: the only hot loops of shardgrad (typed arrays + sizes + out buffers).
  *
  * This file is the one switch between interchangeable kernel versions, chosen once per thread
- * at import: "blas" (GEMM on the platform's BLAS through FFI, blas/; convolutions and pooling on
- * WebAssembly SIMD), "wasm" (WebAssembly SIMD, wasm/) or "ts" (plain TypeScript). The default is
+ * at import: "blas" (GEMM on the platform's BLAS through FFI, blas/; convolutions on im2col +
+ * that GEMM or on WebAssembly SIMD per shape and pass, pooling on WebAssembly SIMD), "wasm" (WebAssembly SIMD, wasm/) or "ts" (plain TypeScript). The default is
  * the first of these that runs here; `SHARDGRAD_KERNELS=blas|wasm|ts` asks for one, falling back
  * down that list with one printed line when it cannot run. `kernelSelection` says which ran and
  * why the others did not. Every version stays exported under its own name (`gemmTs`,
@@ -34,6 +34,9 @@ import {
   blasLibrary,
   blasRequested,
   blasUnavailableReason,
+  conv2dBackwardInputBlas,
+  conv2dBackwardWeightBlas,
+  conv2dForwardBlas,
   describeBlasLibrary,
   gemmBlas,
 } from "./blas/mod.ts";
@@ -60,6 +63,8 @@ export const kernelVersion: KernelChoice = kernelSelection.version;
 
 /** True when the WebAssembly SIMD kernels run (convolutions and pooling under "blas" and "wasm"). */
 export const simdKernels: boolean = kernelVersion !== "ts" && wasmSimdSupported();
+/** The blas version's convolutions choose per shape between sgemm and the WebAssembly kernels. */
+const blasConv = kernelVersion === "blas" && simdKernels;
 
 /** The active GEMM; see gemm.ts for the contract. */
 export const gemm: typeof gemmTs = kernelVersion === "blas"
@@ -68,15 +73,21 @@ export const gemm: typeof gemmTs = kernelVersion === "blas"
   ? gemmWasm
   : gemmTs;
 /** The active conv2d forward; see conv2d.ts for the contract. */
-export const conv2dForward: typeof conv2dForwardTs = simdKernels
+export const conv2dForward: typeof conv2dForwardTs = blasConv
+  ? conv2dForwardBlas
+  : simdKernels
   ? conv2dForwardWasm
   : conv2dForwardTs;
 /** The active conv2d dL/dx; see conv2d.ts for the contract. */
-export const conv2dBackwardInput: typeof conv2dBackwardInputTs = simdKernels
+export const conv2dBackwardInput: typeof conv2dBackwardInputTs = blasConv
+  ? conv2dBackwardInputBlas
+  : simdKernels
   ? conv2dBackwardInputWasm
   : conv2dBackwardInputTs;
 /** The active conv2d dL/dweight; see conv2d.ts for the contract. */
-export const conv2dBackwardWeight: typeof conv2dBackwardWeightTs = simdKernels
+export const conv2dBackwardWeight: typeof conv2dBackwardWeightTs = blasConv
+  ? conv2dBackwardWeightBlas
+  : simdKernels
   ? conv2dBackwardWeightWasm
   : conv2dBackwardWeightTs;
 /** The active max-pool forward; see pool2d.ts for the contract. */
@@ -162,7 +173,9 @@ function selectKernels(): KernelSelection {
   const blas = blasLibrary();
   const wasm = wasmSimdSupported() ? `WebAssembly SIMD (${wasmGemmFlavor()})` : "plain TypeScript";
   const detail = version === "blas"
-    ? `GEMM on ${describeBlasLibrary(blas!)}; convolutions and pooling on ${wasm}`
+    ? `GEMM on ${
+      describeBlasLibrary(blas!)
+    }; convolutions on im2col + its sgemm or ${wasm} per shape and pass (blasConvPays); pooling on ${wasm}`
     : version === "wasm"
     ? wasm
     : "plain TypeScript";

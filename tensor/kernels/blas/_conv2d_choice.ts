@@ -1,0 +1,42 @@
+/**
+ * The one table of the blas version's convolutions: which shapes and passes run on im2col + the
+ * library's sgemm rather than on the WebAssembly kernels (Winograd, taps, im2col + wasm GEMM).
+ *
+ * Set by bench/conv2d_blas_bench.ts: two runs under each of Deno and Bun on a loaded 2-core
+ * machine, in bench/conv2d_blas_bench.md (ratios below are sgemm ÷ WebAssembly time, over the
+ * four runs). A rule is taken where the runs agree that sgemm is faster; where the runtimes
+ * disagree (im2col is JavaScript, and the two engines run it and the WebAssembly at different
+ * speeds) the WebAssembly kernel stays:
+ * - nothing with C_out/groups < 16: those GEMMs are too small for the library to make up for
+ *   im2col (lenet conv1's 8 outputs: 1.26–2.93×, but dL/dx under Bun at 0.74–0.76×; depthwise);
+ * - a pointwise convolution (1×1, stride 1, no padding) is one GEMM with no im2col: sgemm,
+ *   every pass (0.22–0.62×);
+ * - stride > 1: the WebAssembly kernels run im2col + their own GEMM there too, so the faster
+ *   GEMM wins: sgemm, every pass (0.45–0.77×, one Bun forward run at 1.69×);
+ * - dL/dx is weightᵀ·gy then col2im, a GEMM of depth C_out/groups: sgemm, except
+ *   the 3×3 stride-1 shapes with C_in/groups ≥ 8 that Winograd and the taps serve (0.30–1.02×
+ *   where taken; CIFAR conv2 and 3×3 64→128 0.82–1.52×; lenet conv2 8→16 1.17× under Deno,
+ *   0.67–0.69× under Bun);
+ * - forward and dL/dweight use one im2col matrix C_out/groups times: sgemm only for large
+ *   kernels with many channels (kh·kw > 9 and C_in·C_out/groups² ≥ 2048: 5×5 32→64 0.58–0.94×,
+ *   one Bun dL/dweight run at 1.40×; mnist-cnn's 16→32 forward 1.51× under Deno, 0.83–0.87×
+ *   under Bun, dL/dweight 1.20–1.52×).
+ */
+
+import type { Conv2dGeometry } from "../conv2d.ts";
+
+/** The three passes of a convolution. */
+export type ConvPass = "forward" | "backwardInput" | "backwardWeight";
+
+/** True when im2col + sgemm measured faster than the WebAssembly kernels for `g` and `pass`. */
+export function blasConvPays(g: Conv2dGeometry, pass: ConvPass): boolean {
+  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+  const stride1 = g.strideH === 1 && g.strideW === 1;
+  const pointwise = g.kh === 1 && g.kw === 1 && stride1 && g.padH === 0 && g.padW === 0;
+  const winogradShape = g.kh === 3 && g.kw === 3 && stride1 && g.dilationH === 1 &&
+    g.dilationW === 1 && cInG >= 8;
+  const bigKernel = g.kh * g.kw > 9 && cInG * cOutG >= 2048;
+  if (cOutG < 16) return false;
+  if (pointwise || !stride1) return true;
+  return pass === "backwardInput" ? !winogradShape : bigKernel;
+}

@@ -1,0 +1,279 @@
+/**
+ * conv2d of the blas version: per shape and pass, im2col + the library's sgemm or the
+ * WebAssembly kernels (Winograd, taps, im2col + wasm GEMM), whichever measured faster; the
+ * choice is {@linkcode blasConvPays} (one table, set by bench/conv2d_blas_bench.ts).
+ *
+ * The im2col versions are conv2d.ts's algorithm with gemmBlas: per (sample, group), cols =
+ * im2col(x) then y = weight·cols (forward), cols = weightᵀ·gy then col2im (dL/dx), and
+ * gw += gy·colsᵀ (dL/dweight); 1×1 stride-1 unpadded convolutions multiply x directly.
+ */
+
+import type { Conv2dGeometry } from "../conv2d.ts";
+import { conv2dWorkspaceSize } from "../conv2d.ts";
+import { biasAddBackward } from "../elementwise.ts";
+import { col2im, im2col } from "../im2col.ts";
+import {
+  conv2dBackwardInputWasm,
+  conv2dBackwardWeightWasm,
+  conv2dForwardWasm,
+} from "../wasm/conv2d_wasm.ts";
+import { gemmBlas } from "./gemm_blas.ts";
+import { blasConvPays } from "./_conv2d_choice.ts";
+
+export { blasConvPays, type ConvPass } from "./_conv2d_choice.ts";
+
+/** conv2dForward of conv2d.ts: im2col + gemmBlas where {@linkcode blasConvPays}, else the WebAssembly kernel. */
+export function conv2dForwardBlas(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+  workspace: Float32Array,
+): void {
+  if (blasConvPays(g, "forward")) conv2dForwardIm2colBlas(g, x, weight, bias, y, workspace);
+  else conv2dForwardWasm(g, x, weight, bias, y, workspace);
+}
+
+/** conv2dBackwardInput of conv2d.ts: im2col + gemmBlas where {@linkcode blasConvPays}, else the WebAssembly kernel. */
+export function conv2dBackwardInputBlas(
+  g: Conv2dGeometry,
+  gy: Float32Array,
+  weight: Float32Array,
+  gx: Float32Array,
+  workspace: Float32Array,
+): void {
+  if (blasConvPays(g, "backwardInput")) conv2dBackwardInputIm2colBlas(g, gy, weight, gx, workspace);
+  else conv2dBackwardInputWasm(g, gy, weight, gx, workspace);
+}
+
+/** conv2dBackwardWeight of conv2d.ts: im2col + gemmBlas where {@linkcode blasConvPays}, else the WebAssembly kernel. */
+export function conv2dBackwardWeightBlas(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  gy: Float32Array,
+  gw: Float32Array,
+  gb: Float32Array | null,
+  workspace: Float32Array,
+): void {
+  if (blasConvPays(g, "backwardWeight")) {
+    conv2dBackwardWeightIm2colBlas(g, x, gy, gw, gb, workspace);
+  } else conv2dBackwardWeightWasm(g, x, gy, gw, gb, workspace);
+}
+
+/**
+ * y = conv2d(x, weight) + bias as conv2dForward in conv2d.ts, always by im2col + gemmBlas.
+ * Shapes: x [N, C_in, H, W], weight [C_out, C_in/groups, kh, kw], bias [C_out] or null,
+ * y [N, C_out, hOut, wOut] (overwritten), workspace ≥ conv2dWorkspaceSize(g) floats.
+ */
+export function conv2dForwardIm2colBlas(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+  workspace: Float32Array,
+): void {
+  const d = dims(g, workspace, "conv2dForwardIm2colBlas");
+  for (let s = 0; s < g.n; s++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const { xOff, yOff, wOff } = d.offsets(s, gi);
+      if (d.direct) {
+        gemmBlas(
+          false,
+          false,
+          d.cOutG,
+          d.hw,
+          d.rows,
+          1,
+          weight,
+          wOff,
+          d.rows,
+          x,
+          xOff,
+          d.hwIn,
+          0,
+          y,
+          yOff,
+          d.hw,
+        );
+      } else {
+        im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
+        gemmBlas(
+          false,
+          false,
+          d.cOutG,
+          d.hw,
+          d.rows,
+          1,
+          weight,
+          wOff,
+          d.rows,
+          workspace,
+          0,
+          d.hw,
+          0,
+          y,
+          yOff,
+          d.hw,
+        );
+      }
+    }
+    if (bias !== null) {
+      for (let o = 0; o < g.cOut; o++) {
+        const b = bias[o], start = (s * g.cOut + o) * d.hw;
+        for (let i = start; i < start + d.hw; i++) y[i] += b;
+      }
+    }
+  }
+}
+
+/**
+ * gx = dL/dx as conv2dBackwardInput in conv2d.ts, always by gemmBlas + col2im.
+ * Shapes: gy [N, C_out, hOut, wOut], weight [C_out, C_in/groups, kh, kw], gx [N, C_in, H, W]
+ * (OVERWRITTEN), workspace ≥ conv2dWorkspaceSize(g) floats.
+ */
+export function conv2dBackwardInputIm2colBlas(
+  g: Conv2dGeometry,
+  gy: Float32Array,
+  weight: Float32Array,
+  gx: Float32Array,
+  workspace: Float32Array,
+): void {
+  const d = dims(g, workspace, "conv2dBackwardInputIm2colBlas");
+  if (!d.direct) gx.fill(0, 0, g.n * g.cIn * d.hwIn);
+  for (let s = 0; s < g.n; s++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const { xOff, yOff, wOff } = d.offsets(s, gi);
+      if (d.direct) {
+        gemmBlas(
+          true,
+          false,
+          d.rows,
+          d.hw,
+          d.cOutG,
+          1,
+          weight,
+          wOff,
+          d.rows,
+          gy,
+          yOff,
+          d.hw,
+          0,
+          gx,
+          xOff,
+          d.hwIn,
+        );
+      } else {
+        gemmBlas(
+          true,
+          false,
+          d.rows,
+          d.hw,
+          d.cOutG,
+          1,
+          weight,
+          wOff,
+          d.rows,
+          gy,
+          yOff,
+          d.hw,
+          0,
+          workspace,
+          0,
+          d.hw,
+        );
+        col2im(workspace, 0, d.cInG, g.h, g.w, g, gx, xOff);
+      }
+    }
+  }
+}
+
+/**
+ * gw += dL/dweight and gb += dL/dbias as conv2dBackwardWeight in conv2d.ts, always by im2col +
+ * gemmBlas. Shapes: x [N, C_in, H, W], gy [N, C_out, hOut, wOut], gw [C_out, C_in/groups, kh, kw],
+ * gb [C_out] or null, workspace ≥ conv2dWorkspaceSize(g) floats.
+ */
+export function conv2dBackwardWeightIm2colBlas(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  gy: Float32Array,
+  gw: Float32Array,
+  gb: Float32Array | null,
+  workspace: Float32Array,
+): void {
+  const d = dims(g, workspace, "conv2dBackwardWeightIm2colBlas");
+  for (let s = 0; s < g.n; s++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      const { xOff, yOff, wOff } = d.offsets(s, gi);
+      if (d.direct) {
+        gemmBlas(
+          false,
+          true,
+          d.cOutG,
+          d.rows,
+          d.hw,
+          1,
+          gy,
+          yOff,
+          d.hw,
+          x,
+          xOff,
+          d.hwIn,
+          1,
+          gw,
+          wOff,
+          d.rows,
+        );
+      } else {
+        im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
+        gemmBlas(
+          false,
+          true,
+          d.cOutG,
+          d.rows,
+          d.hw,
+          1,
+          gy,
+          yOff,
+          d.hw,
+          workspace,
+          0,
+          d.hw,
+          1,
+          gw,
+          wOff,
+          d.rows,
+        );
+      }
+    }
+  }
+  if (gb !== null) biasAddBackward(gy, gb, g.n, g.cOut, d.hw);
+}
+
+/** Sizes shared by the three passes, after checking the workspace (as conv2d.ts does). */
+function dims(g: Conv2dGeometry, workspace: Float32Array, fn: string) {
+  const need = conv2dWorkspaceSize(g);
+  if (workspace.length < need) {
+    throw new RangeError(
+      `Cannot run ${fn}: workspace has ${workspace.length} floats, need ${need} (conv2dWorkspaceSize)`,
+    );
+  }
+  const cInG = g.cIn / g.groups, cOutG = g.cOut / g.groups;
+  const hw = g.hOut * g.wOut, hwIn = g.h * g.w;
+  const rows = cInG * g.kh * g.kw;
+  return {
+    cInG,
+    cOutG,
+    hw,
+    hwIn,
+    rows,
+    // conv2d.ts's pointwise case: its workspace size is 0, so x is multiplied in place.
+    direct: need === 0,
+    offsets: (s: number, gi: number) => ({
+      xOff: (s * g.cIn + gi * cInG) * hwIn,
+      yOff: (s * g.cOut + gi * cOutG) * hw,
+      wOff: gi * cOutG * rows,
+    }),
+  };
+}
