@@ -9,7 +9,8 @@ piece's centre, so Φ(0) comes out 0.5 exactly), of degree 10 in s = 16(x + 6.06
 Chebyshev nodes, computed at 50 digits, converted to powers of s there, then rounded to
 double. The check evaluates the rounded coefficients by Horner's rule in float64 (as erf.ts
 does) on 500-2000 points of each piece against mpmath and prints the largest relative error.
-Also 2^(j/32), j = 0..31, correctly rounded (the exponential's table).
+Also fast_exp.ts's tables: σ(x) on eighths of [-16, 16] (degree 8), tanh(x)/x on eighths of
+[0, 10] (degree 9), and 2^(j/32), j = 0..31, correctly rounded (the exponential's table).
 """
 
 import mpmath as mp
@@ -81,5 +82,18 @@ if __name__ == "__main__":
                 worst = max(worst, max_relative_error(f, float(a), float(b), piece, 200))
             table += piece
         print(f"  {name} on the 96 pieces of [-6.0625, 5.9375]: max relative error", worst)
+        print(f"{name} =", [repr(c) for c in table])
+    # fast_exp.ts: σ(x) on eighths of [-16, 16] (degree 8), tanh(x)/x on eighths of [0, 10] (degree 9).
+    for name, f, lo, pieces, degree in (
+            ("SIGMOID_EIGHTHS", lambda x: 1 / (1 + mp.exp(-x)), -16, 256, 8),
+            ("TANH_OVER_X_EIGHTHS", lambda x: mp.tanh(x) / x if x != 0 else mp.mpf(1), 0, 80, 9)):
+        table = []
+        worst = 0
+        for k in range(pieces):
+            a, b = mp.mpf(k) / 8 + lo, mp.mpf(k + 1) / 8 + lo
+            piece = chebyshev_powers(f, a, b, degree)
+            worst = max(worst, max_relative_error(f, float(a), float(b), piece, 100))
+            table += piece
+        print(f"  {name} on {pieces} eighths from {lo}: max relative error", worst)
         print(f"{name} =", [repr(c) for c in table])
     print("EXP2_FRACTIONS =", [repr(float(mp.mpf(2) ** (mp.mpf(j) / 32))) for j in range(32)])

@@ -4,9 +4,12 @@
  * (10-25 ns an element here, more than the rest of GELU's or an LSTM cell's math), and
  * Math.round/Math.sign/Math.min are calls too. Each is within a few 1e-16 relative of the
  * exact value (tests/tensor/kernels/fast_exp_test.ts), so float32 results round as
- * Math.exp's do but for rare ties. No branches on the sign of the input: a random sign
- * would mispredict half the time.
+ * Math.exp's do but for rare ties. σ and tanh are polynomial pieces over the ranges LSTM
+ * gates live in (no exponential, no division) and exponentials beyond. No branches on the
+ * sign or size of the input inside those ranges: a random sign would mispredict half the time.
  */
+
+import { SIGMOID_EIGHTHS, TANH_OVER_X_EIGHTHS } from "./_activation_tables.ts";
 
 // ln(2)/32 = LN2_32_HI + LN2_32_LO with LN2_32_HI's low 32 bits zero (fdlibm's split of ln 2,
 // divided by 32), so k·LN2_32_HI is exact for |k| < 2²¹.
@@ -77,16 +80,54 @@ export function expm1NonPositive(x: number): number {
   return (m * f - 1) + m * (EXP2_FRACTIONS_LO[ki & 31] + f * q);
 }
 
-/** The logistic sigmoid 1/(1 + e^(−x)) (0 and 1 in the tails, NaN for NaN). */
+/**
+ * The logistic sigmoid 1/(1 + e^(−x)) (0 and 1 in the tails, NaN for NaN): a degree-8
+ * polynomial on each eighth of [−16, 16] (_activation_tables.ts), e^(−|x|) beyond.
+ */
 export function sigmoid(x: number): number {
+  if (x > -16 && x < 16) {
+    const u = x + 16; // exact for a float32 x; for a double x, ≤ 9e-16 relative more error
+    const k = (8 * u) | 0;
+    const s = 16 * u - 2 * k - 1;
+    const c = SIGMOID_EIGHTHS;
+    const o = (9 * k) | 0;
+    const s2 = s * s, s4 = s2 * s2;
+    return c[o] + c[o + 1] * s + (c[o + 2] + c[o + 3] * s) * s2 +
+      (c[o + 4] + c[o + 5] * s + (c[o + 6] + c[o + 7] * s) * s2) * s4 + c[o + 8] * (s4 * s4);
+  }
   const e = expNonPositive(-Math.abs(x));
   const s = 1 / (1 + e);
   // x ≥ 0: s; x < 0: e/(1 + e) = e·s. +(x >= 0) compiles without a branch.
   return s * (e + +(x >= 0) * (1 - e));
 }
 
-/** tanh(x) = −expm1(−2|x|)/(2 + expm1(−2|x|)) with x's sign (±0 → +0; NaN for NaN). */
+/**
+ * tanh(x) (±0 → ±0, ±1 at ±∞, NaN for NaN): x·(tanh(x)/x) with a degree-9 polynomial of the
+ * even tanh(x)/x on each eighth of [0, 10) (relative near 0, odd by construction); beyond,
+ * −expm1(−2|x|)/(2 + expm1(−2|x|)) with x's sign.
+ */
 export function tanh(x: number): number {
-  const e = expm1NonPositive(-2 * Math.abs(x));
-  return (-e / (2 + e)) * (1 - 2 * +(x < 0)) + 0; // + 0: −0 → +0
+  const ax = Math.abs(x);
+  if (ax < 10) {
+    const k = (8 * ax) | 0;
+    const s = 16 * ax - 2 * k - 1;
+    const c = TANH_OVER_X_EIGHTHS;
+    const o = (10 * k) | 0;
+    const s2 = s * s, s4 = s2 * s2;
+    return x * (c[o] + c[o + 1] * s + (c[o + 2] + c[o + 3] * s) * s2 +
+      (c[o + 4] + c[o + 5] * s + (c[o + 6] + c[o + 7] * s) * s2) * s4 +
+      (c[o + 8] + c[o + 9] * s) * (s4 * s4));
+  }
+  const e = expm1NonPositive(-2 * ax);
+  return (-e / (2 + e)) * (1 - 2 * +(x < 0));
+}
+
+/** a[i] = σ(a[i]) for lo ≤ i < hi. */
+export function sigmoidInPlace(a: Float32Array, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) a[i] = sigmoid(a[i]);
+}
+
+/** a[i] = tanh(a[i]) for lo ≤ i < hi. */
+export function tanhInPlace(a: Float32Array, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) a[i] = tanh(a[i]);
 }
