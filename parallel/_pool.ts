@@ -4,17 +4,14 @@
  * timeout, a worker that makes no progress) into a prompt `WorkerError` naming the
  * worker that failed first.
  *
- * The workers are `node:worker_threads` Workers, which Deno and Bun both provide:
- * unlike their web Workers they report an exit (Deno's web Worker has no such event),
- * `terminate()` ends a worker stuck in a loop (Deno's web Worker keeps running it and the
- * process never exits), and `unref()` lets a script that forgot `close()` exit.
+ * The workers come from the platform adapter (_platform.ts): node:worker_threads Workers
+ * under Deno and Bun, module Web Workers in a browser.
  */
 
-import { Worker } from "node:worker_threads";
 import * as Comlink from "comlink";
 import type { Barrier } from "./barrier.ts";
 import { READY_MESSAGE, type WorkerApi, WorkerError } from "./protocol.ts";
-import { nodeEndpoint } from "./_node_endpoint.ts";
+import { spawnWorker, type WorkerHandle } from "./_platform.ts";
 import { SLICE_MS, StallClock } from "./_stall_clock.ts";
 
 /** How long to wait for the culprit's own error after another worker reports the abort. */
@@ -25,7 +22,7 @@ const STARTUP_MS = 30_000;
 /** N workers running worker.ts, failing as a group. */
 export class WorkerPool {
   readonly size: number;
-  readonly #workers: Worker[] = [];
+  readonly #workers: WorkerHandle[] = [];
   readonly #remotes: Comlink.Remote<WorkerApi>[] = [];
   readonly #barrier: Barrier;
   readonly #timeoutMs: number;
@@ -44,26 +41,25 @@ export class WorkerPool {
     this.#barrier = barrier;
     this.#timeoutMs = timeoutMs;
     for (let i = 0; i < size; i++) {
-      const worker = startWorker(new URL("./_worker_entry.js", import.meta.url));
+      const worker = spawnWorker(new URL("./_worker_entry.js", import.meta.url));
       this.#ready.push(
         new Promise((resolve) => {
-          const listener = (data: unknown) => {
-            if (data !== READY_MESSAGE) return;
-            worker.off("message", listener);
+          const listener = (event: MessageEvent) => {
+            if (event.data !== READY_MESSAGE) return;
+            worker.endpoint.removeEventListener("message", listener as EventListener);
             resolve();
           };
-          worker.on("message", listener);
+          worker.endpoint.addEventListener("message", listener as EventListener);
         }),
       );
-      worker.on("error", (error: unknown) => this.#fail(i, errorFrom(error)));
-      worker.on("messageerror", () => this.#fail(i, new Error("a message could not be deserialized")));
-      worker.on("exit", (code: number) => {
+      worker.onError((error: unknown) => this.#fail(i, errorFrom(error)));
+      worker.onExit((code: number) => {
         if (this.#terminated === null) this.#fail(i, new Error(`the worker exited (exit code ${code})`));
       });
       // Idle workers do not keep the process alive; `run` holds them while a call is in flight.
       worker.unref();
       this.#workers.push(worker);
-      this.#remotes.push(Comlink.wrap<WorkerApi>(nodeEndpoint(worker)));
+      this.#remotes.push(Comlink.wrap<WorkerApi>(worker.endpoint));
     }
   }
 
@@ -190,16 +186,6 @@ export class WorkerPool {
     }
     return new WorkerError(action, index, cause);
   }
-}
-
-/**
- * A node:worker_threads Worker on `entry`: by URL for a file, else (this module was
- * imported by http(s) URL, Deno) through an evaluated dynamic import, since the Worker
- * constructor takes only file: and data: URLs.
- */
-function startWorker(entry: URL): Worker {
-  if (entry.protocol === "file:") return new Worker(entry);
-  return new Worker(`import(${JSON.stringify(entry.href)});`, { eval: true });
 }
 
 function stallMessage(startup: boolean, limitMs: number): string {

@@ -4,12 +4,12 @@
  * its slice of the parameter vector (reduce-scatter + sharded optimizer step).
  *
  * Started by the pool (_pool.ts) as a node:worker_threads Worker on `_worker_entry.js`,
- * whose only job is to import this module (see there why); exposes `WorkerApi`
- * (protocol.ts) through comlink on `parentPort`, then posts `READY_MESSAGE`. It bumps its
+ * whose only job is to import this module (see there why), or in a browser as a module Web
+ * Worker on this module's bundle; exposes `WorkerApi` (protocol.ts) through comlink on the
+ * endpoint to its parent (_platform.ts), then posts `READY_MESSAGE`. It bumps its
  * heartbeat (barrier.ts) while it works, so the main thread can tell it from a stuck one.
  */
 
-import { parentPort } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { firstNonFinite, sumIntoFinite } from "../tensor/kernels/finite.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -52,7 +52,7 @@ import {
   type WorkerApi,
   workerSeed,
 } from "./protocol.ts";
-import { nodeEndpoint, type NodePort } from "./_node_endpoint.ts";
+import { parentEndpoint } from "./_platform.ts";
 import { SLICE_MS } from "./_stall_clock.ts";
 
 interface State {
@@ -294,8 +294,7 @@ function sharedViews(data: SharedData): TrainData {
   };
 }
 
-if (parentPort === null) throw new Error("parallel/worker.ts runs only as a node:worker_threads Worker");
-const port = parentPort as unknown as NodePort;
-Comlink.expose(api, nodeEndpoint(port));
+const port = parentEndpoint();
+Comlink.expose(api, port);
 // The pool sends nothing before this (the entry imports this module asynchronously).
 port.postMessage(READY_MESSAGE);
