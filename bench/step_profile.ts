@@ -18,7 +18,7 @@ import { manualSeed } from "../tensor/rng.ts";
 import { buildModel } from "../layers/spec.ts";
 import { CrossEntropyLoss } from "../losses/mod.ts";
 import { AdamW, SGD } from "../optim/mod.ts";
-import { simdKernels, wasmGemmFlavor } from "../tensor/kernels/mod.ts";
+import { describeKernels } from "../tensor/kernels/mod.ts";
 import { collectGarbage, commandLine, runtimeName } from "./_runtime.ts";
 import { COMPARE_WORKLOADS, type TextWorkload } from "./_workloads.ts";
 import { PRESETS } from "../train/presets.ts";
@@ -46,7 +46,7 @@ const workloads: {
 }[] = values.preset === "" ? COMPARE_WORKLOADS : [presetWorkload(values.preset)];
 
 console.log(`# One training step, layer by layer — ${runtimeName()}, one thread`);
-console.log(`\`${commandLine()}\`; kernels: ${simdKernels ? `WebAssembly SIMD (${wasmGemmFlavor()})` : "plain TypeScript"}\n`);
+console.log(`\`${commandLine()}\`; ${describeKernels()}\n`);
 
 for (const workload of workloads) {
   if (only !== null && !only.includes(workload.key)) continue;
