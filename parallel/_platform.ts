@@ -108,7 +108,9 @@ function webWorker(entry: URL): WorkerHandle {
       worker.addEventListener("error", (event) => {
         // Handled here: the pool reports it as a WorkerError naming the worker.
         event.preventDefault();
-        listener(event.error ?? new Error(event.message || `the worker ${entry.href} failed to load`));
+        listener(
+          event.error ?? new Error(event.message || `the worker ${entry.href} failed to load`),
+        );
       });
       worker.addEventListener(
         "messageerror",

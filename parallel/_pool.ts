@@ -54,7 +54,9 @@ export class WorkerPool {
       );
       worker.onError((error: unknown) => this.#fail(i, errorFrom(error)));
       worker.onExit((code: number) => {
-        if (this.#terminated === null) this.#fail(i, new Error(`the worker exited (exit code ${code})`));
+        if (this.#terminated === null) {
+          this.#fail(i, new Error(`the worker exited (exit code ${code})`));
+        }
       });
       // Idle workers do not keep the process alive; `run` holds them while a call is in flight.
       worker.unref();
@@ -102,7 +104,7 @@ export class WorkerPool {
         clearTimeout(grace);
         clearInterval(watchdog);
         this.#onFailure = null;
-        if (this.#terminated === null) for (const worker of this.#workers) worker.unref();
+        if (this.#terminated === null) { for (const worker of this.#workers) worker.unref(); }
         if (error === null) resolve(results);
         else reject(error);
       };
