@@ -154,7 +154,7 @@ export type TextSplit = "train" | "val";
  * ```ts
  * import { TextDataset } from "./text.ts";
  * import { Rng } from "../tensor/rng.ts";
- * const data = TextDataset.fromText("to be or not to be, that is the question", { blockSize: 4 });
+ * const data = TextDataset.fromText("to be or not to be, that is the question\n".repeat(3), { blockSize: 4 });
  * const starts = data.sampleStarts("train", 2, new Rng(0));
  * const { x, y } = data.batch("train", starts);
  * console.log(x.shape, y.length); // [2, 4] 8
