@@ -96,6 +96,9 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     if (options.eval !== undefined && await isTextCheckpoint(options.eval)) {
       return await evaluateText(options, progress, io);
     }
+    if (options.eval !== undefined && options.dataset === "text") {
+      throw new ConfigError(`Cannot evaluate ${options.eval} on text: it is not a text checkpoint (its state.json is not a text run's)`);
+    }
     if (
       options.dataset === "text" ||
       (options.resume !== undefined && await isTextCheckpoint(options.resume))

@@ -522,3 +522,30 @@ test("nanoGptInit() sets char-gpt's matrices to N(0, 0.02²), residual projectio
   }
   assert.ok(state["1.norm1.weight"].data.every((v) => v === 1));
 });
+
+test("train.ts --eval DIR --dataset text on an image checkpoint exits 2 naming it; --generate from it exits 1", async () => {
+  await withCorpus(async (dir) => {
+    const out = join(dir, "moons");
+    const trained = await spawnCli([
+      "--dataset",
+      "moons",
+      "--epochs",
+      "1",
+      "--workers",
+      "1",
+      "--quiet",
+      "--out",
+      out,
+    ]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const run = await spawnCli(["--eval", out, "--dataset", "text"]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /^error: Cannot evaluate .*moons on text: it is not a text checkpoint/,
+    );
+    const sample = await spawnCli(["--generate", "10", "--out", out]);
+    assert.equal(sample.code, 1, sample.stderr);
+    assert.match(sample.stderr, /^error: Cannot generate from .*state\.json: format: /);
+  });
+});
