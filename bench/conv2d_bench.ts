@@ -27,6 +27,7 @@ import {
   conv2dForwardWasm,
 } from "../tensor/kernels/wasm/conv2d_wasm.ts";
 import { wasmGemmFlavor } from "../tensor/kernels/wasm/gemm_wasm.ts";
+import { describeKernels } from "../tensor/kernels/mod.ts";
 import { Rng } from "../tensor/rng.ts";
 import { bestMs, commandLine, runtimeName } from "./_runtime.ts";
 
@@ -88,6 +89,7 @@ const runs = Number(
 
 console.log(`# Conv2d forward + backward, ms (best of ${runs}), single thread\n`);
 console.log(`${runtimeName()} — \`${commandLine()}\`\n`);
+console.log(`layers use: ${describeKernels()} (bench/conv2d_blas_bench.ts compares the blas version's convolutions)\n`);
 console.log("| shape | kernel | forward | backward input | backward weight | total | GFLOP/s |");
 console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
 const rng = new Rng(0);

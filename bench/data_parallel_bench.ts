@@ -26,6 +26,7 @@ import { DataParallel } from "../parallel/data_parallel.ts";
 import { LocalTrainer } from "../train/local_trainer.ts";
 import type { ImageData, Trainer, TrainerConfig } from "../train/trainer.ts";
 import { commandLine, runtimeName } from "./_runtime.ts";
+import { describeKernels } from "../tensor/kernels/mod.ts";
 
 /** The two workloads of the issue. */
 export const WORKLOADS: {
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
   console.log(
     `# DataParallel throughput — ${runtimeName()}, ${navigator.hardwareConcurrency} cores`,
   );
-  console.log(`\`${commandLine()}\`; load average before: ${loadAverage()}\n`);
+  console.log(`\`${commandLine()}\`; load average before: ${loadAverage()}; ${describeKernels()}\n`);
   const rows: string[] = [];
   for (const workload of WORKLOADS) {
     const data = randomImages(16 * workload.batch, workload.shape);
