@@ -6,8 +6,8 @@
 
 import { type AnyUpdateRule, type OptimizerName, optimizerRules } from "../optim/rules.ts";
 import type { BaseHyperparameters } from "../optim/optimizer.ts";
-import type { TrainerConfig } from "../train/trainer.ts";
-import { checkTrainerConfig, createLoss } from "../train/_trainer_shared.ts";
+import type { TrainerConfig } from "../trainer/trainer.ts";
+import { checkTrainerConfig, createLoss } from "../trainer/_trainer_shared.ts";
 import { checkOptions } from "../tensor/options.ts";
 import type { Arenas, FlatLayout } from "./arena.ts";
 import type { DataParallelOptions } from "./data_parallel.ts";

@@ -6,8 +6,8 @@
 
 import type { Module } from "../layers/module.ts";
 import { BatchNorm1d, BatchNorm2d } from "../layers/normalization.ts";
-import type { EvalResult, StepResult, TrainStepsOptions } from "../train/trainer.ts";
-import { type NonFiniteFinding, NonFiniteError } from "../train/_non_finite.ts";
+import type { EvalResult, StepResult, TrainStepsOptions } from "../trainer/trainer.ts";
+import { type NonFiniteFinding, NonFiniteError } from "../trainer/_non_finite.ts";
 import { type FlatLayout, splitRange } from "./arena.ts";
 import type { EvalReply, StepFault, StepReply, StepRequest } from "./protocol.ts";
 

@@ -1,6 +1,6 @@
 /**
  * DataParallel: one model trained on N Workers that share parameters, gradients and
- * optimizer state through SharedArrayBuffer (the `Trainer` of train/trainer.ts).
+ * optimizer state through SharedArrayBuffer (the `Trainer` of trainer/trainer.ts).
  */
 
 import type { Tensor } from "../tensor/tensor.ts";
@@ -16,8 +16,8 @@ import type {
   Trainer,
   TrainerConfig,
   TrainStepsOptions,
-} from "../train/trainer.ts";
-import { instantiateModel } from "../train/_trainer_shared.ts";
+} from "../trainer/trainer.ts";
+import { instantiateModel } from "../trainer/_trainer_shared.ts";
 import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import {
   type Arenas,

@@ -6,11 +6,11 @@
 
 import type { ModelSpec } from "../layers/spec.ts";
 import { Rng } from "../tensor/rng.ts";
-import type { Augment, LossConfig, TrainData } from "../train/trainer.ts";
+import type { Augment, LossConfig, TrainData } from "../trainer/trainer.ts";
 import type { OptimizerName } from "../optim/rules.ts";
 import type { Arenas, FlatLayout } from "./arena.ts";
 import { barrierWords } from "./barrier.ts";
-import { type SharedTokens, shareTokens } from "../train/_token_data.ts";
+import { type SharedTokens, shareTokens } from "../trainer/_token_data.ts";
 
 /** What a worker posts once it listens for comlink calls. */
 export const READY_MESSAGE = "shardgrad:worker-ready";
@@ -39,8 +39,8 @@ export interface StepFault {
   index: number;
 }
 
-// Model instantiation is shared with LocalTrainer (train/_trainer_shared.ts); its types stay importable from here.
-export type { ModelContext, ModelModule } from "../train/_trainer_shared.ts";
+// Model instantiation is shared with LocalTrainer (trainer/_trainer_shared.ts); its types stay importable from here.
+export type { ModelContext, ModelModule } from "../trainer/_trainer_shared.ts";
 
 /** Everything a worker needs to build its model and find shared memory. */
 export interface WorkerInit {

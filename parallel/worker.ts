@@ -18,7 +18,7 @@ import { manualSeed, type Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import { type AnyUpdateRule, optimizerRules } from "../optim/rules.ts";
 import type { StateBuffers } from "../optim/optimizer.ts";
-import type { TrainData } from "../train/trainer.ts";
+import type { TrainData } from "../trainer/trainer.ts";
 import {
   type BatchSource,
   batchSource,
@@ -29,7 +29,7 @@ import {
   instantiateModel,
   lossTarget,
   type ReducingLoss,
-} from "../train/_trainer_shared.ts";
+} from "../trainer/_trainer_shared.ts";
 import {
   ALIGN,
   bindParameters,

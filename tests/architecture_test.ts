@@ -1,12 +1,14 @@
 /**
  * Architecture rules (STYLE.md §8): the core stays importable by URL with no import
- * map, and every folder's mod.ts exposes exactly its public files.
+ * map, what runs in a page (the core, trainer/, parallel/) imports no `node:` module, imports
+ * run one way (core → trainer/ → parallel/ → train/, never back), and every folder's mod.ts
+ * exposes exactly its public files.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, normalize, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -18,7 +20,15 @@ const CORE = ["tensor", "layers", "losses", "optim", "data"];
  * tensor/kernels/blas/_ffi.ts opens native libraries through Deno.dlopen / bun:ffi, each
  * behind a feature test, so tensor/ stays importable by URL and in a browser.
  */
-const IO_FILES = new Set(["tensor/kernels/wasm/kernels_env.ts", "tensor/kernels/blas/_ffi.ts", "data/_fs.ts", "data/fetch_cached.ts", "data/mnist.ts", "data/cifar10.ts", "data/mod.ts"]);
+const IO_FILES = new Set([
+  "tensor/kernels/wasm/kernels_env.ts",
+  "tensor/kernels/blas/_ffi.ts",
+  "data/_fs.ts",
+  "data/fetch_cached.ts",
+  "data/mnist.ts",
+  "data/cifar10.ts",
+  "data/mod.ts",
+]);
 /**
  * Core files allowed to import the bare package `zod` (validation at the boundary). Their
  * folder's mod.ts leaves them out so it stays importable with no import map; the top-level
@@ -63,12 +73,26 @@ for (const file of coreFiles) {
     const source = readFileSync(join(root, file), "utf8");
     for (const spec of importSpecifiers(source)) {
       if (spec.startsWith("node:")) {
-        assert.ok(IO_FILES.has(file), `${file} imports "${spec}", but node: APIs are allowed only in ${[...IO_FILES].join(", ")}`);
+        assert.ok(
+          IO_FILES.has(file),
+          `${file} imports "${spec}", but node: APIs are allowed only in ${
+            [...IO_FILES].join(", ")
+          }`,
+        );
       } else if (spec === "zod" || spec === "comlink") {
-        assert.ok(BOUNDARY_FILES.has(file), `${file} imports "${spec}", allowed only in ${[...BOUNDARY_FILES].join(", ")}`);
+        assert.ok(
+          BOUNDARY_FILES.has(file),
+          `${file} imports "${spec}", allowed only in ${[...BOUNDARY_FILES].join(", ")}`,
+        );
       } else {
-        assert.ok(spec.startsWith("./") || spec.startsWith("../"), `${file} imports "${spec}": core imports must be relative`);
-        assert.ok(spec.endsWith(".ts"), `${file} imports "${spec}": relative imports must end in .ts`);
+        assert.ok(
+          spec.startsWith("./") || spec.startsWith("../"),
+          `${file} imports "${spec}": core imports must be relative`,
+        );
+        assert.ok(
+          spec.endsWith(".ts"),
+          `${file} imports "${spec}": relative imports must end in .ts`,
+        );
       }
     }
   });
@@ -81,7 +105,76 @@ for (const file of coreFiles) {
   });
 }
 
-const FOLDERS_WITH_MOD = ["tensor", "tensor/kernels", "layers", "losses", "optim", "optim/schedulers", "data", "parallel", "train"];
+/**
+ * The layers, lowest first: a file may import its own layer and those below it, never one
+ * above. The core is one layer (its folders import each other); trainer/ holds the
+ * `Trainer` interface, the shared step code and `LocalTrainer`; parallel/ implements
+ * `DataParallel` on them; train/ (the loop, the CLI, createTrainer) sits on top.
+ */
+const LAYERS: readonly (readonly string[])[] = [CORE, ["trainer"], ["parallel"], ["train"]];
+/** Folders whose modules run in a web page (and in Workers there): no node: module, no runtime globals. */
+const PAGE_SIDE = ["trainer", "parallel"];
+/**
+ * Page-side files allowed to touch a runtime global: parallel/_platform.ts reaches
+ * node:worker_threads through `process.getBuiltinModule` (Deno, Bun) behind a feature test
+ * and uses module Web Workers where there is no `process` (a browser).
+ */
+const PLATFORM_FILES = new Set(["parallel/_platform.ts"]);
+
+function layerOf(path: string): number {
+  const top = path.split("/")[0];
+  return LAYERS.findIndex((layer) => layer.includes(top));
+}
+
+const layeredFiles = LAYERS.flat().flatMap(tsFiles);
+
+for (const file of layeredFiles) {
+  test(`architecture: ${file} imports nothing from a layer above its own`, () => {
+    const own = layerOf(file);
+    const source = readFileSync(join(root, file), "utf8");
+    for (const spec of importSpecifiers(source)) {
+      if (!spec.startsWith("./") && !spec.startsWith("../")) continue;
+      const target = normalize(join(dirname(file), spec));
+      const layer = layerOf(target);
+      assert.ok(
+        layer <= own,
+        `${file} imports "${spec}" (${target}), which is in ${target.split("/")[0]}/, above ${
+          file.split("/")[0]
+        }/ (imports run ${LAYERS.map((l) => l.join("|")).join(" → ")})`,
+      );
+    }
+  });
+}
+
+for (const file of PAGE_SIDE.flatMap(tsFiles)) {
+  test(`architecture: ${file} runs in a page (no node:/bun: module, no runtime globals)`, () => {
+    const source = readFileSync(join(root, file), "utf8");
+    for (const spec of importSpecifiers(source)) {
+      assert.ok(
+        !/^(node|bun|npm|jsr):/.test(spec),
+        `${file} imports "${spec}": page-side code (${
+          PAGE_SIDE.join(", ")
+        }) uses web APIs only; I/O and the CLI sit in train/`,
+      );
+    }
+    if (PLATFORM_FILES.has(file)) return;
+    const hit = withoutComments(source).match(/\b(Deno|Bun|process)\s*[.?[]/);
+    assert.equal(hit, null, `${file} uses ${hit?.[0]}: only ${[...PLATFORM_FILES].join(", ")} may`);
+  });
+}
+
+const FOLDERS_WITH_MOD = [
+  "tensor",
+  "tensor/kernels",
+  "layers",
+  "losses",
+  "optim",
+  "optim/schedulers",
+  "data",
+  "trainer",
+  "parallel",
+  "train",
+];
 
 for (const folder of FOLDERS_WITH_MOD) {
   test(`architecture: ${folder}/mod.ts re-exports exactly its public files`, (t) => {
@@ -97,11 +190,16 @@ for (const folder of FOLDERS_WITH_MOD) {
     const publicFiles = readdirSync(dir).filter((n) =>
       n.endsWith(".ts") && n !== "mod.ts" && !n.startsWith("_") && statSync(join(dir, n)).isFile()
     );
-    const subMods = readdirSync(dir).filter((n) => existsSync(join(dir, n, "mod.ts"))).map((n) => `${n}/mod.ts`);
+    const subMods = readdirSync(dir).filter((n) => existsSync(join(dir, n, "mod.ts"))).map((n) =>
+      `${n}/mod.ts`
+    );
     for (const file of publicFiles) {
       const path = `${folder}/${file}`;
       if (BOUNDARY_FILES.has(path)) {
-        assert.ok(!exported.has(file), `${folder}/mod.ts exports ./${file}, which needs an import map; export it from ./mod.ts`);
+        assert.ok(
+          !exported.has(file),
+          `${folder}/mod.ts exports ./${file}, which needs an import map; export it from ./mod.ts`,
+        );
         const top = importSpecifiers(readFileSync(join(root, "mod.ts"), "utf8"));
         assert.ok(top.includes(`./${path}`), `./mod.ts does not export ./${path}`);
       } else {

@@ -6,8 +6,8 @@
  */
 
 import * as Comlink from "comlink";
-import { LocalTrainer } from "../train/local_trainer.ts";
-import type { EvalResult, StepResult, TrainData, TrainerConfig } from "../train/trainer.ts";
+import { LocalTrainer } from "../trainer/local_trainer.ts";
+import type { EvalResult, StepResult, TrainData, TrainerConfig } from "../trainer/trainer.ts";
 
 let trainer: LocalTrainer | null = null;
 

@@ -29,6 +29,8 @@ export interface TrainReport {
   testAccuracy: number;
   /** Longest gap between animation frames of the page while training (ms). */
   longestFrameGapMs: number;
+  /** When that gap began, in ms after training started. */
+  longestGapAtMs: number;
   frames: number;
 }
 

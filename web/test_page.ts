@@ -13,7 +13,7 @@
 import * as Comlink from "comlink";
 import { DataParallel } from "../parallel/data_parallel.ts";
 import { PRESETS } from "../train/presets.ts";
-import type { ImageData, StepResult, TrainerConfig } from "../train/trainer.ts";
+import type { ImageData, StepResult, TrainerConfig } from "../trainer/trainer.ts";
 import { gunzip } from "../data/gunzip.ts";
 import { parseIdxImages, parseIdxLabels } from "../data/idx.ts";
 import { Rng } from "../tensor/rng.ts";
@@ -164,9 +164,13 @@ async function train(request: TrainRequest = {}): Promise<TrainReport> {
     seed,
     workers,
   }, data);
-  let longestFrameGapMs = 0, frames = 0, last = performance.now(), watching = true;
+  let longestFrameGapMs = 0, longestGapAtMs = 0, frames = 0, last = performance.now();
+  let watching = true, started = performance.now();
   const frame = (now: number) => {
-    longestFrameGapMs = Math.max(longestFrameGapMs, now - last);
+    if (now - last > longestFrameGapMs) {
+      longestFrameGapMs = now - last;
+      longestGapAtMs = last - started;
+    }
     last = now;
     frames++;
     if (watching) requestAnimationFrame(frame);
@@ -186,7 +190,7 @@ async function train(request: TrainRequest = {}): Promise<TrainReport> {
       last = now;
       requestAnimationFrame(frame);
     });
-    const started = performance.now();
+    started = performance.now();
     let lastLoss = NaN;
     const chunk = 25;
     for (let i = 0; i < batches.length; i += chunk) {
@@ -216,6 +220,7 @@ async function train(request: TrainRequest = {}): Promise<TrainReport> {
       lastLoss,
       testAccuracy,
       longestFrameGapMs,
+      longestGapAtMs,
       frames,
     };
     log(JSON.stringify(report));
