@@ -231,6 +231,43 @@ async function train(request: TrainRequest = {}): Promise<TrainReport> {
   }
 }
 
-const api = { environment, kernels, train };
+/**
+ * Creates a small DataParallel (2 workers, `timeoutMs`) and closes it: how `create` ended
+ * (the error's message, or "created") and how long it took. The tests make its workers fail.
+ */
+async function createAndClose(timeoutMs: number): Promise<{ outcome: string; ms: number }> {
+  const started = performance.now();
+  let outcome = "created";
+  try {
+    const dp = await DataParallel.create({
+      model: { layers: [{ type: "linear", inFeatures: 2, outFeatures: 2 }] },
+      loss: { type: "cross_entropy" },
+      optimizer: { type: "sgd", lr: 0.1 },
+      seed: 0,
+      workers: 2,
+    }, { timeoutMs });
+    await dp.close();
+  } catch (error) {
+    outcome = `${(error as Error).name}: ${(error as Error).message}`;
+  }
+  return { outcome, ms: performance.now() - started };
+}
+
+/** The longest gap between animation frames over `ms` of doing nothing (the machine's baseline). */
+function idleFrameGap(ms: number): Promise<number> {
+  return new Promise((resolve) => {
+    let longest = 0, last = -1;
+    const end = performance.now() + ms;
+    const frame = (now: number) => {
+      if (last >= 0) longest = Math.max(longest, now - last);
+      last = now;
+      if (now < end) requestAnimationFrame(frame);
+      else resolve(longest);
+    };
+    requestAnimationFrame(frame);
+  });
+}
+
+const api = { environment, kernels, train, createAndClose, idleFrameGap };
 (globalThis as { shardgradTest?: typeof api }).shardgradTest = api;
 log(`ready; crossOriginIsolated ${crossOriginIsolated}`);

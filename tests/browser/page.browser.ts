@@ -134,6 +134,10 @@ describe("shardgrad in headless Chromium", { skip: skipReason }, () => {
       (globalThis as unknown as { shardgradTest: { train(r: object): Promise<TrainReport> } })
         .shardgradTest.train({ preset: "lenet", workers: 2, epochs: 1 })
     );
+    const idleGapMs = await page.evaluate(() =>
+      (globalThis as unknown as { shardgradTest: { idleFrameGap(ms: number): Promise<number> } })
+        .shardgradTest.idleFrameGap(5000)
+    );
     await page.close();
     console.log(
       `browser: lenet 1 epoch, ${report.workers} workers, test accuracy ${
@@ -144,7 +148,8 @@ describe("shardgrad in headless Chromium", { skip: skipReason }, () => {
     console.log(
       `  (${report.trainSeconds.toFixed(2)} s of training; ${report.frames} animation frames, ` +
         `longest gap ${report.longestFrameGapMs.toFixed(1)} ms, ` +
-        `${(report.longestGapAtMs / 1000).toFixed(2)} s into training)`,
+        `${(report.longestGapAtMs / 1000).toFixed(2)} s into training; ` +
+        `${idleGapMs.toFixed(1)} ms over 5 s of idling after it)`,
     );
     assert.equal(report.mode, "DataParallel");
     assert.equal(report.workers, 2);
@@ -155,6 +160,55 @@ describe("shardgrad in headless Chromium", { skip: skipReason }, () => {
       report.longestFrameGapMs < 100,
       `longest frame gap ${report.longestFrameGapMs} ms ≥ 100 ms`,
     );
+    assert.deepEqual(errors, []);
+  });
+
+  test("Web Workers that fail to load or stop making progress give a WorkerError naming one", async () => {
+    const { page, errors } = await openPage(browser, isolated.url);
+    // The worker script the bundled DataParallel starts, replaced as the tests need.
+    let entry: string | null = null;
+    await page.setRequestInterception(true);
+    page.on("request", (request) => {
+      if (entry === null || !request.url().endsWith("/web/dist/_worker_entry.js")) {
+        return void request.continue();
+      }
+      return void request.respond({
+        status: 200,
+        contentType: "text/javascript",
+        headers: {
+          "cross-origin-embedder-policy": "require-corp",
+          "cross-origin-resource-policy": "same-origin",
+        },
+        body: entry,
+      });
+    });
+    const create = (timeoutMs: number) =>
+      page.evaluate((ms) =>
+        (globalThis as unknown as {
+          shardgradTest: { createAndClose(ms: number): Promise<{ outcome: string; ms: number }> };
+        }).shardgradTest.createAndClose(ms), timeoutMs);
+    const fine = await create(5000);
+    assert.equal(fine.outcome, "created");
+
+    entry = 'throw new Error("fixture: the worker script throws at load");';
+    const broken = await create(5000);
+    assert.match(
+      broken.outcome,
+      /^WorkerError: .*worker [01].*fixture: the worker script throws at load/,
+    );
+    assert.ok(broken.ms < 5000, `a load error took ${broken.ms} ms to surface`);
+
+    // Says it is ready, then never answers: the heartbeat watchdog names it, close() ends it.
+    entry = 'postMessage("shardgrad:worker-ready"); for (;;) {}';
+    const stuck = await create(1500);
+    assert.match(stuck.outcome, /^WorkerError: .*worker [01].*made no progress for 1500 ms/);
+    assert.ok(stuck.ms < 10_000, `a stuck worker took ${stuck.ms} ms to be named`);
+
+    entry = null;
+    const again = await create(5000);
+    assert.equal(again.outcome, "created");
+    await page.close();
+    // The thrown load errors are reported by the pool, not left uncaught on the page.
     assert.deepEqual(errors, []);
   });
 
