@@ -112,8 +112,11 @@ for (const file of coreFiles) {
  * `DataParallel` on them; train/ (the loop, the CLI, createTrainer) sits on top.
  */
 const LAYERS: readonly (readonly string[])[] = [CORE, ["trainer"], ["parallel"], ["train"]];
-/** Folders whose modules run in a web page (and in Workers there): no node: module, no runtime globals. */
-const PAGE_SIDE = ["trainer", "parallel"];
+/**
+ * Folders whose modules run in a web page (and in Workers there): no node: module, no runtime
+ * globals. The core has its own rules above; web/ holds the pages' own modules.
+ */
+const PAGE_SIDE = ["trainer", "parallel", "web"];
 /**
  * Page-side files allowed to touch a runtime global: parallel/_platform.ts reaches
  * node:worker_threads through `process.getBuiltinModule` (Deno, Bun) behind a feature test
