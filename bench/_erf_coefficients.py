@@ -1,4 +1,4 @@
-"""Derives and checks the polynomial coefficients and tables of tensor/kernels/erf.ts (needs mpmath, numpy).
+"""Derives and checks the polynomial coefficients and tables of tensor/kernels/_erf.ts (needs mpmath, numpy).
 
   python3 bench/_erf_coefficients.py     # prints the two tables and each piece's max error
 
@@ -7,9 +7,9 @@ on each [k/8, (k + 1)/8], k = 0..47, of degree 9 in s = 16z - 2k - 1; Φ(x) and 
 derivative Φ(x) + x·φ(x) on each [k/8 - 6.0625, (k + 1)/8 - 6.0625], k = 0..95 (0 is a
 piece's centre, so Φ(0) comes out 0.5 exactly), of degree 10 in s = 16(x + 6.0625) - 2k - 1: Chebyshev interpolants at the
 Chebyshev nodes, computed at 50 digits, converted to powers of s there, then rounded to
-double. The check evaluates the rounded coefficients by Horner's rule in float64 (as erf.ts
+double. The check evaluates the rounded coefficients by Horner's rule in float64 (as _erf.ts
 does) on 500-2000 points of each piece against mpmath and prints the largest relative error.
-Also fast_exp.ts's tables: σ(x) on eighths of [-16, 16] (degree 8), tanh(x)/x on eighths of
+Also _fast_exp.ts's tables: σ(x) on eighths of [-16, 16] (degree 8), tanh(x)/x on eighths of
 [0, 10] (degree 9), and 2^(j/32), j = 0..31, correctly rounded (the exponential's table).
 """
 
@@ -83,7 +83,7 @@ if __name__ == "__main__":
             table += piece
         print(f"  {name} on the 96 pieces of [-6.0625, 5.9375]: max relative error", worst)
         print(f"{name} =", [repr(c) for c in table])
-    # fast_exp.ts: σ(x) on eighths of [-16, 16] (degree 8), tanh(x)/x on eighths of [0, 10] (degree 9).
+    # _fast_exp.ts: σ(x) on eighths of [-16, 16] (degree 8), tanh(x)/x on eighths of [0, 10] (degree 9).
     for name, f, lo, pieces, degree in (
             ("SIGMOID_EIGHTHS", lambda x: 1 / (1 + mp.exp(-x)), -16, 256, 8),
             ("TANH_OVER_X_EIGHTHS", lambda x: mp.tanh(x) / x if x != 0 else mp.mpf(1), 0, 80, 9)):

@@ -210,6 +210,14 @@ for (const folder of FOLDERS_WITH_MOD) {
       }
     }
     for (const spec of exported) {
+      // A private file (`_x.ts`, `sub/_x.ts`) may be imported for mod.ts's own use.
+      if (/(^|\/)_[^/]*\.ts$/.test(spec)) {
+        assert.ok(
+          !new RegExp(`^\\s*export\\s[^;]*?from\\s+["']\\./${spec}["']`, "m").test(mod),
+          `${relative(root, dir)}/mod.ts re-exports the private file ./${spec}`,
+        );
+        continue;
+      }
       assert.ok(
         publicFiles.includes(spec) || subMods.includes(spec),
         `${relative(root, dir)}/mod.ts exports ./${spec}, which is not a public file of the folder`,

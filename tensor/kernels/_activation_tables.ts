@@ -1,5 +1,5 @@
 /**
- * Internal: the polynomial tables of fast_exp.ts's σ and tanh, written by
+ * Internal: the polynomial tables of _fast_exp.ts's σ and tanh, written by
  * bench/_erf_coefficients.py (Chebyshev interpolants at 50 digits in powers of s ∈ [−1, 1],
  * rounded to double; within 2.3e-16 relative of mpmath). Each piece lists its coefficients
  * lowest power first. Generated data, hence the length.

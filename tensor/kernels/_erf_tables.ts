@@ -1,5 +1,5 @@
 /**
- * Internal: the polynomial tables of erf.ts, written by bench/_erf_coefficients.py
+ * Internal: the polynomial tables of _erf.ts, written by bench/_erf_coefficients.py
  * (Chebyshev interpolants at 50 digits, converted to powers of s, rounded to double; that
  * script prints each table's largest error against mpmath). Each piece lists its
  * coefficients lowest power first. Generated data, hence the length.

@@ -9,7 +9,7 @@
  */
 
 import { gemm } from "./mod.ts";
-import { expNonPositive } from "./fast_exp.ts";
+import { expNonPositive } from "./_fast_exp.ts";
 
 /** A batch × heads family of row-major matrices inside one array (see the module doc). */
 export interface StridedMatrices {

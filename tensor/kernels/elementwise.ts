@@ -7,9 +7,9 @@
  * Math runs in float64 (JS numbers) and is rounded to float32 on store.
  */
 
-import { geluGrad, normalCdf } from "./erf.ts";
+import { geluGrad, normalCdf } from "./_erf.ts";
 
-export { erf, erfc, normalCdf } from "./erf.ts";
+export { erf, erfc, normalCdf } from "./_erf.ts";
 
 /**
  * One activation: `f` computes y = f(x) and `df` the derivative dy/dx at x, given
@@ -89,7 +89,7 @@ export const ACTIVATIONS = {
     f: (x) => x * normalCdf(x),
     df: (x) => geluGrad(x),
     // A transformer's MLP runs GELU on 4× its width: loops of their own let the JIT inline
-    // Φ (tensor/kernels/erf.ts) instead of calling through the row.
+    // Φ (tensor/kernels/_erf.ts) instead of calling through the row.
     forwardLoop(x, y, _a, _b, lo, hi) {
       for (let i = lo; i < hi; i++) {
         const v = x[i];

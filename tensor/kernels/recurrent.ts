@@ -10,9 +10,9 @@
  * inputs: layers/_recurrent.ts does, once per call.
  */
 
-// σ and tanh inlined from fast_exp.ts: Math.exp/Math.tanh are libm calls that cost an LSTM
+// σ and tanh inlined from _fast_exp.ts: Math.exp/Math.tanh are libm calls that cost an LSTM
 // step more than its gate arithmetic.
-import { sigmoid, sigmoidInPlace, tanh, tanhInPlace } from "./fast_exp.ts";
+import { sigmoid, sigmoidInPlace, tanh, tanhInPlace } from "./_fast_exp.ts";
 
 /**
  * LSTM step forward. On entry `gates[g0..]` holds the pre-activations

@@ -72,9 +72,9 @@ test("biasAddForward/biasAddBackward on [outer, channels] (inner 1) and [outer, 
   }
 });
 
-// ---- erf, erfc, Φ (tensor/kernels/erf.ts) against references that share none of its code.
+// ---- erf, erfc, Φ (tensor/kernels/_erf.ts) against references that share none of its code.
 
-// The implementation erf.ts replaced, as the oracle: the all-positive power series
+// The implementation _erf.ts replaced, as the oracle: the all-positive power series
 // e^(−x²)·2/√π·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)) for erf (|x| < 3, no cancellation), and the
 // continued fraction of erfcx(x) = e^(x²)·erfc(x), 1000 levels (converged to double
 // precision for x ≥ 0.5).

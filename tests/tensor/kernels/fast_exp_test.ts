@@ -1,8 +1,8 @@
-/** tensor/kernels/fast_exp.ts against Math.exp, Math.expm1 and Math.tanh on dense grids, and its edge cases. */
+/** tensor/kernels/_fast_exp.ts against Math.exp, Math.expm1 and Math.tanh on dense grids, and its edge cases. */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { expm1NonPositive, expNonPositive, sigmoid, tanh } from "../../../tensor/kernels/fast_exp.ts";
+import { expm1NonPositive, expNonPositive, sigmoid, tanh } from "../../../tensor/kernels/_fast_exp.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
 function worst(f: (x: number) => number, ref: (x: number) => number, xs: Iterable<number>) {

@@ -9,7 +9,7 @@
  * polynomial on each eighth of that range, no exponential. Everything else goes through
  * erfcx(z) = e^(z²)·erfc(z) (entire and slowly varying): for 0 ≤ z < 6 a degree-9 polynomial
  * on each eighth [k/8, (k + 1)/8]; for z ≥ 6 the continued fraction of erfc, 20 levels
- * (converged to double precision there); times an exponential from fast_exp.ts (Math.exp is a
+ * (converged to double precision there); times an exponential from _fast_exp.ts (Math.exp is a
  * call). Pieces are picked by index, not by branches (a random sign or size would mispredict).
  * The coefficients (_erf_tables.ts) are Chebyshev interpolants computed in 50-digit arithmetic
  * and converted to powers of the piece's variable s ∈ [−1, 1] (bench/_erf_coefficients.py
@@ -20,7 +20,7 @@
  * most of its time there.
  */
 
-import { expNonPositive } from "./fast_exp.ts";
+import { expNonPositive } from "./_fast_exp.ts";
 import { ERFCX_EIGHTHS, GELU_GRAD_EIGHTHS, PHI_EIGHTHS } from "./_erf_tables.ts";
 
 /** erf(z)/z = P(2z² − 1) for |z| < 1, lowest power first. */
