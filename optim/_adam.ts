@@ -1,6 +1,7 @@
 /** Internal: the Adam/AdamW update shared by adam.ts and adamw.ts (they differ only in how weight decay enters). */
 
 import type { StateBuffers } from "./optimizer.ts";
+import { adamKernel } from "../tensor/kernels/mod.ts";
 
 /** Hyperparameters of Adam and AdamW. */
 export interface AdamFamilyHyperparameters {
@@ -23,6 +24,8 @@ export interface AdamFamilyHyperparameters {
  * amsgrad: v̂ ← max(v̂, v) and use v̂ below (max_exp_avg_sq)
  * p ← p − (γ / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
  * ```
+ *
+ * The per-step scalars are computed here; the loop is `adamKernel` (tensor/kernels/optimizer.ts).
  */
 export function adamFamilyUpdate(
   param: Float32Array,
@@ -35,21 +38,23 @@ export function adamFamilyUpdate(
   decoupled: boolean,
 ): void {
   const { lr, betas, eps, weightDecay, amsgrad, maximize } = hp;
-  const [beta1, beta2] = betas;
-  const sign = maximize ? -1 : 1;
-  const l2 = decoupled ? 0 : weightDecay;
-  const decay = decoupled ? 1 - lr * weightDecay : 1;
-  const stepSize = lr / (1 - beta1 ** step);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-  const m = state.exp_avg;
-  const v = state.exp_avg_sq;
-  const vMax = amsgrad ? state.max_exp_avg_sq : v;
-  for (let i = lo; i < hi; i++) {
-    if (decoupled) param[i] *= decay;
-    const g = sign * grad[i] + l2 * param[i];
-    m[i] = beta1 * m[i] + (1 - beta1) * g;
-    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-    if (amsgrad && v[i] > vMax[i]) vMax[i] = v[i];
-    param[i] -= (stepSize * m[i]) / (Math.sqrt(vMax[i]) / bc2Sqrt + eps);
-  }
+  const beta1 = betas[0];
+  const beta2 = betas[1];
+  adamKernel(
+    param,
+    grad,
+    state.exp_avg,
+    state.exp_avg_sq,
+    amsgrad ? state.max_exp_avg_sq : null,
+    lo,
+    hi,
+    beta1,
+    beta2,
+    lr / (1 - beta1 ** step),
+    Math.sqrt(1 - beta2 ** step),
+    eps,
+    maximize ? -1 : 1,
+    decoupled ? 0 : weightDecay,
+    decoupled ? 1 - lr * weightDecay : 1,
+  );
 }

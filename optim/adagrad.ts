@@ -8,6 +8,7 @@ import {
   type UpdateRule,
 } from "./optimizer.ts";
 import { checkArgumentCount, checkAtLeast, checkPositive, resolveOptions } from "./_options.ts";
+import { adagradKernel } from "../tensor/kernels/mod.ts";
 
 /** Options of `Adagrad` (PyTorch's `torch.optim.Adagrad`, camelCased). */
 export interface AdagradOptions {
@@ -46,6 +47,8 @@ const defaults: AdagradHyperparameters = Object.freeze({
  * s ← s + g²                                  (sum; starts at initialAccumulatorValue)
  * p ← p − γ̃ · g / (√s + ε)
  * ```
+ *
+ * The loop is `adagradKernel` (tensor/kernels/optimizer.ts).
  */
 export function adagradUpdate(
   param: Float32Array,
@@ -57,14 +60,8 @@ export function adagradUpdate(
   hi: number,
 ): void {
   const { lr, lrDecay, weightDecay, eps, maximize } = hp;
-  const sign = maximize ? -1 : 1;
   const clr = lr / (1 + (step - 1) * lrDecay);
-  const sum = state.sum;
-  for (let i = lo; i < hi; i++) {
-    const g = sign * grad[i] + weightDecay * param[i];
-    sum[i] += g * g;
-    param[i] -= (clr * g) / (Math.sqrt(sum[i]) + eps);
-  }
+  adagradKernel(param, grad, state.sum, lo, hi, clr, eps, weightDecay, maximize ? -1 : 1);
 }
 
 /** Adagrad as an `UpdateRule`. State: `sum`, filled with `initialAccumulatorValue` before step 1. */

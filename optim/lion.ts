@@ -8,6 +8,7 @@ import {
   type UpdateRule,
 } from "./optimizer.ts";
 import { checkArgumentCount, checkAtLeast, checkBetas, resolveOptions } from "./_options.ts";
+import { lionKernel } from "../tensor/kernels/mod.ts";
 
 /** Options of `Lion` (no PyTorch class; names and defaults as lucidrains/lion-pytorch). */
 export interface LionOptions {
@@ -37,6 +38,8 @@ const defaults: LionHyperparameters = Object.freeze({
  * p ← p − γ·sign(c)                          (sign(0) = 0)
  * m ← β2·m + (1 − β2)·g                      (exp_avg)
  * ```
+ *
+ * The loop is `lionKernel` (tensor/kernels/optimizer.ts).
  */
 export function lionUpdate(
   param: Float32Array,
@@ -48,15 +51,7 @@ export function lionUpdate(
   hi: number,
 ): void {
   const { lr, betas, weightDecay } = hp;
-  const [beta1, beta2] = betas;
-  const decay = 1 - lr * weightDecay;
-  const m = state.exp_avg;
-  for (let i = lo; i < hi; i++) {
-    const g = grad[i];
-    param[i] *= decay;
-    param[i] -= lr * Math.sign(beta1 * m[i] + (1 - beta1) * g);
-    m[i] = beta2 * m[i] + (1 - beta2) * g;
-  }
+  lionKernel(param, grad, state.exp_avg, lo, hi, lr, betas[0], betas[1], 1 - lr * weightDecay);
 }
 
 /** Lion as an `UpdateRule`. State: `exp_avg`. */

@@ -8,6 +8,7 @@ import {
   type UpdateRule,
 } from "./optimizer.ts";
 import { checkArgumentCount, checkAtLeast, checkPositive, resolveOptions } from "./_options.ts";
+import { rmspropKernel } from "../tensor/kernels/mod.ts";
 
 /** Options of `RMSprop` (PyTorch's `torch.optim.RMSprop`, camelCased). */
 export interface RMSpropOptions {
@@ -51,6 +52,8 @@ const defaults: RMSpropHyperparameters = Object.freeze({
  * μ > 0: b ← μ·b + g/d (momentum_buffer); p ← p − γ·b
  * else:  p ← p − γ·g/d
  * ```
+ *
+ * The loop is `rmspropKernel` (tensor/kernels/optimizer.ts).
  */
 export function rmspropUpdate(
   param: Float32Array,
@@ -62,27 +65,21 @@ export function rmspropUpdate(
   hi: number,
 ): void {
   const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = hp;
-  const sign = maximize ? -1 : 1;
-  const sq = state.square_avg;
-  const gAvg = state.grad_avg;
-  const buf = state.momentum_buffer;
-  for (let i = lo; i < hi; i++) {
-    const g = sign * grad[i] + weightDecay * param[i];
-    sq[i] = alpha * sq[i] + (1 - alpha) * g * g;
-    let avg: number;
-    if (centered) {
-      gAvg[i] = alpha * gAvg[i] + (1 - alpha) * g;
-      avg = Math.sqrt(sq[i] - gAvg[i] * gAvg[i]) + eps;
-    } else {
-      avg = Math.sqrt(sq[i]) + eps;
-    }
-    if (momentum > 0) {
-      buf[i] = momentum * buf[i] + g / avg;
-      param[i] -= lr * buf[i];
-    } else {
-      param[i] -= (lr * g) / avg;
-    }
-  }
+  rmspropKernel(
+    param,
+    grad,
+    state.square_avg,
+    centered ? state.grad_avg : null,
+    momentum > 0 ? state.momentum_buffer : null,
+    lo,
+    hi,
+    lr,
+    alpha,
+    eps,
+    weightDecay,
+    momentum,
+    maximize ? -1 : 1,
+  );
 }
 
 /** RMSprop as an `UpdateRule`. State: `square_avg`, plus `momentum_buffer` (μ > 0) and `grad_avg` (centered). */

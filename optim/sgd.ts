@@ -8,6 +8,7 @@ import {
   type UpdateRule,
 } from "./optimizer.ts";
 import { checkArgumentCount, checkAtLeast, resolveOptions } from "./_options.ts";
+import { sgdKernel } from "../tensor/kernels/mod.ts";
 
 /** Options of `SGD` (PyTorch's `torch.optim.SGD`, camelCased). */
 export interface SGDOptions {
@@ -48,6 +49,8 @@ const defaults: SGDHyperparameters = Object.freeze({
  *   g ← nesterov ? g + μ·b : b
  * p ← p − γ·g
  * ```
+ *
+ * The loop is `sgdKernel` (tensor/kernels/optimizer.ts).
  */
 export function sgdUpdate(
   param: Float32Array,
@@ -59,18 +62,20 @@ export function sgdUpdate(
   hi: number,
 ): void {
   const { lr, momentum, dampening, weightDecay, nesterov, maximize } = hp;
-  const sign = maximize ? -1 : 1;
-  if (momentum === 0) {
-    for (let i = lo; i < hi; i++) param[i] -= lr * (sign * grad[i] + weightDecay * param[i]);
-    return;
-  }
-  const buf = state.momentum_buffer;
-  const first = step === 1;
-  for (let i = lo; i < hi; i++) {
-    const g = sign * grad[i] + weightDecay * param[i];
-    buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
-    param[i] -= lr * (nesterov ? g + momentum * buf[i] : buf[i]);
-  }
+  sgdKernel(
+    param,
+    grad,
+    momentum === 0 ? null : state.momentum_buffer,
+    lo,
+    hi,
+    lr,
+    momentum,
+    dampening,
+    weightDecay,
+    maximize ? -1 : 1,
+    step === 1,
+    nesterov,
+  );
 }
 
 /** SGD as an `UpdateRule` (see optim/optimizer.ts). State: `momentum_buffer` when momentum ≠ 0. */

@@ -139,6 +139,7 @@ export * from "./embedding.ts";
 export * from "./recurrent.ts";
 export * from "./attention.ts";
 export * from "./finite.ts";
+export * from "./optimizer.ts";
 
 /** Picks the version (see the file's doc) and prints the notice, once, on the main thread. */
 function selectKernels(): KernelSelection {
