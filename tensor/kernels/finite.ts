@@ -1,10 +1,13 @@
 /**
  * Finiteness checks of the trainers' divergence guard: the first non-finite element of a
- * range, alone or fused into the data-parallel gradient reduce (which reads every summed
- * element once anyway, so the check costs one compare per element).
+ * range, alone or after the data-parallel gradient reduce.
  *
  * `v - v !== 0` is true exactly for NaN and ±Infinity (NaN − NaN and ∞ − ∞ are NaN),
- * without a call per element.
+ * without a call per element. The scan tests it once per 8 elements, on their float64 sum:
+ * 8 float32 values cannot overflow a float64 sum, so the sum is finite exactly when all 8
+ * are (∞ + finite = ∞, ∞ − ∞ = NaN, NaN + anything = NaN); only a block that fails is
+ * scanned element by element. A compare and branch per element cost ~1 ns per element
+ * (~0.25 ms per step on a 235k-parameter MLP, twice per step in DataParallel).
  */
 
 /**
@@ -17,7 +20,15 @@
  * ```
  */
 export function firstNonFinite(a: Float32Array, lo = 0, hi = a.length): number {
-  for (let j = lo; j < hi; j++) {
+  let j = lo;
+  for (; j + 8 <= hi; j += 8) {
+    // A tree of sums, so consecutive blocks overlap in the pipeline (no chain of 7 adds).
+    const s = (a[j] + a[j + 1] + (a[j + 2] + a[j + 3])) +
+      (a[j + 4] + a[j + 5] + (a[j + 6] + a[j + 7]));
+    if (s - s !== 0) break;
+  }
+  // The block that failed (its first bad element is the range's first), or the last < 8.
+  for (; j < hi; j++) {
     const v = a[j];
     if (v - v !== 0) return j;
   }
@@ -41,13 +52,36 @@ export function sumIntoFinite(
     const a = addends[k];
     for (let j = lo; j < hi; j++) sum[j] += a[j];
   }
-  const last = addends[addends.length - 1];
+  // The last addend's loop checks the stored (float32-rounded, so an overflow on store
+  // counts) totals, 8 at a time as firstNonFinite; it finishes the sum after a bad block, and
+  // the first bad element is then found in that block.
+  const b = addends[addends.length - 1];
   let bad = -1;
-  for (let j = lo; j < hi; j++) {
-    // Rounded to float32 first: a float64 sum that fits would still overflow on store.
-    const v = Math.fround(sum[j] + last[j]);
+  let j = lo;
+  for (; j + 8 <= hi; j += 8) {
+    const v0 = Math.fround(sum[j] + b[j]);
+    const v1 = Math.fround(sum[j + 1] + b[j + 1]);
+    const v2 = Math.fround(sum[j + 2] + b[j + 2]);
+    const v3 = Math.fround(sum[j + 3] + b[j + 3]);
+    const v4 = Math.fround(sum[j + 4] + b[j + 4]);
+    const v5 = Math.fround(sum[j + 5] + b[j + 5]);
+    const v6 = Math.fround(sum[j + 6] + b[j + 6]);
+    const v7 = Math.fround(sum[j + 7] + b[j + 7]);
+    sum[j] = v0;
+    sum[j + 1] = v1;
+    sum[j + 2] = v2;
+    sum[j + 3] = v3;
+    sum[j + 4] = v4;
+    sum[j + 5] = v5;
+    sum[j + 6] = v6;
+    sum[j + 7] = v7;
+    const s = (v0 + v1 + (v2 + v3)) + (v4 + v5 + (v6 + v7));
+    if (s - s !== 0 && bad < 0) bad = j;
+  }
+  for (; j < hi; j++) {
+    const v = Math.fround(sum[j] + b[j]);
     sum[j] = v;
     if (v - v !== 0 && bad < 0) bad = j;
   }
-  return bad;
+  return bad < 0 ? -1 : firstNonFinite(sum, bad, hi);
 }

@@ -32,3 +32,48 @@ test("sumIntoFinite() catches an Infinity in an earlier addend and an overflow o
   assert.equal(b[0], Infinity);
   assert.equal(sumIntoFinite(new Float32Array([NaN, 1]), []), 0);
 });
+
+test("firstNonFinite() and sumIntoFinite() (checked 8 elements at a time) agree with a plain scan for every position, range and block edge", () => {
+  const naive = (a: Float32Array, lo: number, hi: number) => {
+    for (let j = lo; j < hi; j++) if (!Number.isFinite(a[j])) return j;
+    return -1;
+  };
+  // Finite extremes that a float32 sum would overflow but a float64 one does not.
+  const base = Float32Array.from({ length: 37 }, (_, i) => (i % 3 === 0 ? 3.4e38 : -1.5 * i));
+  assert.equal(firstNonFinite(base), -1);
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    for (let at = 0; at < base.length; at++) {
+      const a = base.slice();
+      a[at] = bad;
+      if (at + 3 < a.length) a[at + 3] = -bad; // a second one later in the block: ∞ + −∞ = NaN
+      for (
+        const [lo, hi] of [[0, a.length], [1, a.length], [at, at + 1], [
+          Math.max(0, at - 9),
+          a.length - 2,
+        ], [at + 1, a.length]]
+      ) {
+        if (hi < lo) continue;
+        assert.equal(
+          firstNonFinite(a, lo, hi),
+          naive(a, lo, hi),
+          `bad ${bad} at ${at}, [${lo}, ${hi})`,
+        );
+        const sum = new Float32Array(a.length);
+        const got = sumIntoFinite(sum, [a.slice(), new Float32Array(a.length).fill(1)], lo, hi);
+        assert.equal(got, naive(sum, lo, hi), `sumIntoFinite: bad ${bad} at ${at}, [${lo}, ${hi})`);
+        // The whole range is summed, also after the bad element.
+        for (let j = lo; j < hi; j++) {
+          assert.ok(Object.is(sum[j], Math.fround(a[j] + 1)), `sum[${j}]`);
+        }
+      }
+    }
+  }
+  // An overflow on store (float32) in the middle of a block, past the first block.
+  const sum = new Float32Array(20).fill(1);
+  const addend = new Float32Array(20).fill(2);
+  sum[13] = 3e38;
+  addend[13] = 3e38;
+  assert.equal(sumIntoFinite(sum, [addend]), 13);
+  assert.equal(sum[13], Infinity);
+  assert.equal(sum[19], 3);
+});
