@@ -3,9 +3,11 @@
  * (optim/rules.ts, the loops in tensor/kernels/optimizer.ts) over a char-gpt-sized model
  * (0.82M parameters in 4 transformer layers' worth of tensors, 128 wide), as a markdown table.
  *
- *   deno run -A bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared]
- *   bun bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared]
+ *   deno run -A bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared] [--only adamw,sgd]
+ *   bun bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared] [--only adamw,sgd]
  *
+ * `--only` keeps the configurations of the named rules (several configurations of one rule
+ * make its update function see several shapes of state, as no single training run does).
  * `--shared` puts parameters, gradients and state in SharedArrayBuffers, as DataParallel's
  * workers hold them. The configurations are timed in `rounds` rounds, interleaved so a burst
  * of load from other processes hits all alike; each round runs `steps` updates of every
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "7" },
     steps: { type: "string", default: "20" },
     shared: { type: "boolean", default: false },
+    only: { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
@@ -85,11 +88,23 @@ function setup(rule: AnyUpdateRule, hp: { lr: number }, sizes: number[], rng: Rn
 const sizes = charGptSizes();
 const total = sizes.reduce((a, b) => a + b, 0);
 const rng = new Rng(0);
-const runs = CONFIGS.map(([label, name, options]) => {
-  const rule: AnyUpdateRule = optimizerRules[name];
-  const hp = rule.validate(options);
-  return { label, rule, hp, slots: setup(rule, hp, sizes, rng), times: [] as number[] };
-});
+const only = values.only?.split(",");
+for (const name of only ?? []) {
+  if (!CONFIGS.some(([, rule]) => rule === name)) {
+    throw new RangeError(
+      `--only: unknown optimizer "${name}" (known: ${
+        [...new Set(CONFIGS.map((c) => c[1]))].join(", ")
+      })`,
+    );
+  }
+}
+const runs = CONFIGS.filter(([, name]) => only === undefined || only.includes(name)).map(
+  ([label, name, options]) => {
+    const rule: AnyUpdateRule = optimizerRules[name];
+    const hp = rule.validate(options);
+    return { label, rule, hp, slots: setup(rule, hp, sizes, rng), times: [] as number[] };
+  },
+);
 
 function round(run: (typeof runs)[number]): number {
   const t0 = performance.now();
