@@ -3,7 +3,7 @@
  * files (plus batches.meta.txt) are unpacked into `<cacheDir>/cifar-10-batches-bin/`.
  */
 
-import { defaultCacheDir, ensureWritableDir } from "./_fs.ts";
+import { defaultCacheDir, ensureWritableDir, fileSize, safeJoin } from "./_fs.ts";
 import {
   DOWNLOAD_OPTION_KEYS,
   type DownloadOptions,
@@ -15,7 +15,15 @@ import {
 } from "./fetch_cached.ts";
 import { gunzip, isGzip } from "./gunzip.ts";
 import { readTar } from "./tar.ts";
-import { checkCifarBatch, parseCifarBatches } from "./cifar_binary.ts";
+import {
+  checkCifarBatch,
+  CIFAR_IMAGE_BYTES,
+  CIFAR_RECORD_BYTES,
+  type CifarArrays,
+  copyCifarBatch,
+  parseCifarBatches,
+  sharedBytes,
+} from "./cifar_binary.ts";
 import { ImageDataset } from "./dataset.ts";
 import { defaultMirrors } from "./mnist.ts";
 import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
@@ -127,51 +135,64 @@ export async function cifar10(options: Cifar10Options = {}): Promise<ImageDatase
   const cacheDir = defaultCacheDir(dir);
   const wanted = train ? TRAIN : TEST;
   const cached = await readMembers(cacheDir, wanted, allowUnverified);
-  let files;
-  let verification: string;
   if (cached) {
-    ({ files } = cached);
-    verification = `${cached.check} (cached)`;
-  } else {
-    await ensureWritableDir(cacheDir);
-    const unpacked = await fromMirrors(
-      CIFAR10_ARCHIVE,
-      { mirrors, ...transfer, maxBytes: CIFAR10_ARCHIVE_MAX_BYTES },
-      cacheDir,
-      (raw, source) => unpack(raw, source, cacheDir, allowUnverified),
-    );
-    verification = unpacked.check;
-    files = wanted.map((m) => ({ name: `${FOLDER}/${m}`, bytes: unpacked.members.get(m)! }));
+    const { images, labels, n } = cached.arrays;
+    const verification = `${cached.check} (cached)`;
+    return new ImageDataset(images, labels, [n, 3, 32, 32], CIFAR10_CLASSES, verification);
   }
-  const custom = verification.startsWith(CIFAR10_CHECKS.custom);
-  const { images, labels, n } = parseCifarBatches(
-    files,
-    custom ? undefined : CIFAR10_RECORDS_PER_BATCH,
+  await ensureWritableDir(cacheDir);
+  const unpacked = await fromMirrors(
+    CIFAR10_ARCHIVE,
+    { mirrors, ...transfer, maxBytes: CIFAR10_ARCHIVE_MAX_BYTES },
+    cacheDir,
+    (raw, source) => unpack(raw, source, cacheDir, allowUnverified),
   );
+  const verification = unpacked.check;
+  const files = wanted.map((m) => ({ name: `${FOLDER}/${m}`, bytes: unpacked.members.get(m)! }));
+  const { images, labels, n } = parseCifarBatches(files, expectedRecords(verification));
   return new ImageDataset(images, labels, [n, 3, 32, 32], CIFAR10_CLASSES, verification);
 }
 
-/** The cached members and the one check that accepted them all, or null to fetch again. */
+/**
+ * The cached members parsed into one image array, and the one check that accepted them
+ * all; null to fetch again. The files are read, re-hashed, checked and copied one at a
+ * time into images allocated once from the files' sizes, so loading holds the images and
+ * one 30 MB batch file, never all six files beside the images (issue 16).
+ */
 async function readMembers(
   cacheDir: string,
   names: string[],
   allowUnverified: boolean,
-): Promise<{ files: { name: string; bytes: Uint8Array }[]; check: string } | null> {
-  const files = [];
+): Promise<{ arrays: CifarArrays; check: string } | null> {
   const checks = new Set<string>();
+  const metas = [];
+  let n = 0;
   for (const m of names) {
     const meta = await readCacheMeta(cacheDir, `${FOLDER}/${m}`);
-    if (!meta) return null;
-    const bytes = await readCached(cacheDir, `${FOLDER}/${m}`, meta.sha256);
-    if (!bytes) return null;
+    const size = await fileSize(safeJoin(cacheDir, `${FOLDER}/${m}`));
+    // A size that is not whole records cannot hash to the recorded sha256 either: fetch again.
+    if (!meta || size === null || size % CIFAR_RECORD_BYTES !== 0) return null;
     checks.add(meta.check);
-    files.push({ name: `${FOLDER}/${m}`, bytes });
+    metas.push({ m, meta, size });
+    n += size / CIFAR_RECORD_BYTES;
   }
   const [check] = checks;
   const known = Object.values(CIFAR10_CHECKS) as string[];
   if (checks.size !== 1 || !known.includes(check)) return null; // mixed or foreign: verify again
   if (check === CIFAR10_CHECKS.custom && !allowUnverified) return null;
-  return { files, check };
+  const arrays = { images: sharedBytes(n * CIFAR_IMAGE_BYTES), labels: new Uint8Array(n), n };
+  let row = 0;
+  for (const { m, meta, size } of metas) {
+    const bytes = await readCached(cacheDir, `${FOLDER}/${m}`, meta.sha256, size);
+    if (!bytes) return null; // changed or corrupt since its meta was written
+    row += copyCifarBatch({ name: `${FOLDER}/${m}`, bytes }, arrays, row, expectedRecords(check));
+  }
+  return { arrays, check };
+}
+
+/** Records per batch file that a check implies: 10000, or any number for a custom archive. */
+function expectedRecords(check: string): number | undefined {
+  return check.startsWith(CIFAR10_CHECKS.custom) ? undefined : CIFAR10_RECORDS_PER_BATCH;
 }
 
 async function unpack(

@@ -59,7 +59,10 @@ export function checkCifarBatch(file: CifarBatchFile, expectedRecords?: number):
 
 /**
  * Parses and concatenates CIFAR-10 binary batch files into one image array and one
- * label array (allocated once, after every file's structure has been checked).
+ * label array (allocated once, after every file's structure has been checked). The
+ * images live in a SharedArrayBuffer where the platform has one (see
+ * {@link sharedBytes}): DataParallel then hands that buffer to its workers as it is
+ * instead of copying the 150 MB training set once more.
  *
  * @returns `images` `[N, 3, 32, 32]` uint8 and `labels` `[N]`
  * @example
@@ -78,15 +81,56 @@ export function parseCifarBatches(
   checkArgumentCount("Cannot run parseCifarBatches", arguments.length, 2);
   const counts = files.map((f) => checkCifarBatch(f, expectedRecords));
   const n = counts.reduce((a, b) => a + b, 0);
-  const images = new Uint8Array(n * CIFAR_IMAGE_BYTES);
-  const labels = new Uint8Array(n);
+  const into = { images: sharedBytes(n * CIFAR_IMAGE_BYTES), labels: new Uint8Array(n), n };
   let row = 0;
-  files.forEach(({ bytes }, f) => {
-    for (let i = 0; i < counts[f]; i++, row++) {
-      const at = i * CIFAR_RECORD_BYTES;
-      labels[row] = bytes[at];
-      images.set(bytes.subarray(at + 1, at + CIFAR_RECORD_BYTES), row * CIFAR_IMAGE_BYTES);
-    }
-  });
-  return { images, labels, n };
+  for (const file of files) row += copyCifarBatch(file, into, row, expectedRecords);
+  return into;
+}
+
+/**
+ * Checks one batch file ({@link checkCifarBatch}) and copies its records into `into` from
+ * image `row` on, so that a loader can read, check and drop the files one at a time
+ * instead of holding them all next to the images. A file that does not fit the space left
+ * is a RangeError naming it.
+ * @returns the number of records copied
+ */
+export function copyCifarBatch(
+  file: CifarBatchFile,
+  into: CifarArrays,
+  row: number,
+  expectedRecords?: number,
+): number {
+  checkArgumentCount("Cannot run copyCifarBatch", arguments.length, 4);
+  const records = checkCifarBatch(file, expectedRecords);
+  if (!(Number.isSafeInteger(row) && row >= 0 && row + records <= into.n)) {
+    throw new RangeError(
+      `Cannot copy CIFAR batch ${file.name}: its ${records} records from image ${row} on do not fit ` +
+        `the ${into.n} images allocated`,
+    );
+  }
+  const { bytes } = file;
+  for (let i = 0; i < records; i++) {
+    const at = i * CIFAR_RECORD_BYTES;
+    into.labels[row + i] = bytes[at];
+    into.images.set(bytes.subarray(at + 1, at + CIFAR_RECORD_BYTES), (row + i) * CIFAR_IMAGE_BYTES);
+  }
+  return records;
+}
+
+/**
+ * `length` zeroed bytes in a SharedArrayBuffer of exactly that size, or in an ordinary
+ * ArrayBuffer where SharedArrayBuffer is missing (a page that is not cross-origin isolated).
+ * Dataset loaders allocate their images with it so that sharing them with workers
+ * (parallel/protocol.ts shareData) needs no copy.
+ */
+export function sharedBytes(length: number): Uint8Array {
+  checkArgumentCount("Cannot run sharedBytes", arguments.length, 1);
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(
+      `Cannot run sharedBytes: expected a length ≥ 0 (an integer), got ${length}`,
+    );
+  }
+  return typeof SharedArrayBuffer === "function"
+    ? new Uint8Array(new SharedArrayBuffer(length))
+    : new Uint8Array(length);
 }

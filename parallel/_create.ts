@@ -40,7 +40,7 @@ export function checkConfig(
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`${where}: expected workers to be an integer ≥ 1, got ${workers}`);
   }
-  const { timeoutMs = 60_000, evalBatchSize = 500 } = options;
+  const { timeoutMs = 60_000, evalBatchSize = 32 } = options;
   if (!(timeoutMs > 0)) {
     throw new RangeError(`${where}: expected timeoutMs > 0, got ${timeoutMs}`);
   }

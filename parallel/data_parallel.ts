@@ -62,7 +62,12 @@ export interface DataParallelOptions {
    * shard, or one eval chunk, may take longer. @default 60000
    */
   timeoutMs?: number;
-  /** Samples per forward pass in `evaluate`. @default 500 */
+  /**
+   * Samples per forward pass in `evaluate`, per worker. Eval-mode layers allocate new outputs
+   * (training mode reuses its buffers), and the garbage of large chunks outgrows the GC:
+   * cifar-cnn at 128 peaks ~460 MB (Deno) / ~1.1 GB (Bun) a thread, at 32 as training does
+   * (issue 16, README "Memory"). @default 32
+   */
   evalBatchSize?: number;
 }
 

@@ -156,7 +156,10 @@ export function workerSeed(seed: number, w: number): number {
   return w === 0 ? seed : new Rng(seed).fork(w).nextU32();
 }
 
-/** Copies a dataset into SharedArrayBuffers (images as uint8, labels as int32), checking sizes. */
+/**
+ * Copies a dataset into SharedArrayBuffers (images as uint8, labels as int32), checking sizes;
+ * uint8 images that already fill a SharedArrayBuffer are shared without a copy.
+ */
 export function shareData(data: TrainData): SharedData {
   const where = "Cannot run DataParallel.setData";
   // Token sets share their ids once; a window's targets are read from them.
@@ -181,8 +184,13 @@ export function shareData(data: TrainData): SharedData {
         `${where}: expected ${c} mean and std values (one per channel), got ${data.mean.length} and ${data.std.length}`,
       );
     }
-    const images = new SharedArrayBuffer(data.images.length);
-    new Uint8Array(images).set(data.images);
+    // Images already filling a SharedArrayBuffer of their own (data/ allocates them so) are
+    // shared as they are: a copy would hold the set twice (150 MB for CIFAR-10; issue 16).
+    const { buffer, byteOffset, byteLength } = data.images;
+    const own = typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer &&
+      byteOffset === 0 && byteLength === buffer.byteLength;
+    const images = own ? buffer as SharedArrayBuffer : new SharedArrayBuffer(data.images.length);
+    if (!own) new Uint8Array(images).set(data.images);
     return {
       kind: "images",
       images,

@@ -51,7 +51,12 @@ export interface LocalTrainerParts {
   optimizer: Optimizer<BaseHyperparameters>;
   /** Drives augmentation (dropout uses the module-level generator). @default new Rng(0) */
   rng?: Rng;
-  /** Samples per forward pass in `evaluate`. @default 500 */
+  /**
+   * Samples per forward pass in `evaluate`, per worker. Eval-mode layers allocate new outputs
+   * (training mode reuses its buffers), and the garbage of large chunks outgrows the GC:
+   * cifar-cnn at 128 peaks ~460 MB (Deno) / ~1.1 GB (Bun) a thread, at 32 as training does
+   * (issue 16, README "Memory"). @default 32
+   */
   evalBatchSize?: number;
 }
 
@@ -94,7 +99,7 @@ export class LocalTrainer implements Trainer {
     this.loss = parts.loss;
     this.optimizer = parts.optimizer;
     this.#rng = parts.rng ?? new Rng(0);
-    this.#evalBatchSize = parts.evalBatchSize ?? 500;
+    this.#evalBatchSize = parts.evalBatchSize ?? 32;
     this.#classTargets = classTargets;
   }
 
