@@ -2,8 +2,8 @@
  * The browser benchmark's page (web/bench.html), driven by bench/browser.ts through
  * `globalThis.shardgradBench`: the contenders of bench/compare.ts (bench/_contenders.ts) on
  * its workloads (bench/_workloads.ts) in this page — shardgrad's DataParallel on module Web
- * Workers (the page must be cross-origin isolated) and TensorFlow.js on its cpu, wasm and
- * webgl backends — each created by name, timed round by round, and closed, so that the
+ * Workers (the page must be cross-origin isolated) and TensorFlow.js on its cpu, wasm,
+ * webgl and webgpu backends — each created by name, timed round by round, and closed, so that the
  * driver interleaves them. It also reports what the browser offers (isolation, WebAssembly
  * SIMD and threads, WebGL's renderer, WebGPU's adapter).
  */
@@ -12,6 +12,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-webgpu";
 import { type Contender, shardgrad, tensorflow } from "../bench/_contenders.ts";
 import { COMPARE_WORKLOADS } from "../bench/_workloads.ts";
 import { describeKernels } from "../tensor/kernels/mod.ts";
@@ -24,7 +25,14 @@ setWasmPaths(
 );
 
 /** The contender kinds the driver may ask for. */
-export const KINDS = ["shardgrad-1", "shardgrad-2", "tfjs-cpu", "tfjs-wasm", "tfjs-webgl"] as const;
+export const KINDS = [
+  "shardgrad-1",
+  "shardgrad-2",
+  "tfjs-cpu",
+  "tfjs-wasm",
+  "tfjs-webgl",
+  "tfjs-webgpu",
+] as const;
 
 const live = new Map<string, Contender>();
 
@@ -84,10 +92,10 @@ async function create(key: string, kind: string): Promise<string> {
       throw new Error("bench page: not cross-origin isolated (no COOP/COEP): no DataParallel");
     }
     contender = await shardgrad(workload, kind === "shardgrad-1" ? 1 : 2);
-  } else if (kind === "tfjs-cpu" || kind === "tfjs-wasm" || kind === "tfjs-webgl") {
+  } else if (KINDS.includes(kind as typeof KINDS[number])) { // the TF.js backends
     const backend = kind.slice("tfjs-".length);
-    // tensorflow() types its backend as Node's two; in the page webgl is registered too, and
-    // setBackend rejects (loudly) a backend that cannot be initialized.
+    // tensorflow() types its backend as Node's two; in the page webgl and webgpu are
+    // registered too, and setBackend answers false for one that cannot initialize.
     contender = await tensorflow(workload, backend as "cpu" | "wasm");
     if (tf.getBackend() !== backend) {
       contender.close();
