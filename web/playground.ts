@@ -41,6 +41,15 @@ import {
   type PlaygroundData,
 } from "./playground_trainer.ts";
 
+/**
+ * Where each set is on the server when no files are picked: serve.ts's one `--mirror` folder
+ * (MNIST by `npm run web`) is /data/, so Fashion-MNIST must be a fashion-mnist/ folder inside
+ * it; a set that is not there is an HTTP 404 naming the URL, never the other set's files.
+ */
+const SERVER_FOLDERS: Record<string, string> = {
+  mnist: "/data/",
+  "fashion-mnist": "/data/fashion-mnist/",
+};
 const IMAGE_PRESETS = ["lenet", "mnist-cnn", "mlp"];
 const VECTOR_PRESETS = ["mlp"];
 
@@ -113,7 +122,7 @@ async function getData(): Promise<PlaygroundData> {
   if (data !== null && dataKey === key) return data;
   $("progress").textContent = `loading ${name}...`;
   data = name in IMAGE_SETS
-    ? await loadImageSet(name, files?.length ? { files } : { folder: "/data/" }, limit)
+    ? await loadImageSet(name, files?.length ? { files } : { folder: SERVER_FOLDERS[name] }, limit)
     : loadSynthetic(name);
   dataKey = key;
   return data;
@@ -223,7 +232,8 @@ async function start(): Promise<void> {
         const step0 = epoch * perEpoch + i;
         const results = await trainer.trainSteps(
           batches.slice(i, i + chunk),
-          rates.slice(step0, step0 + chunk),
+          // As many rates as batches: an epoch's last chunk may be short.
+          rates.slice(step0, step0 + Math.min(chunk, perEpoch - i)),
         );
         const seconds = (performance.now() - started) / 1000;
         const count = results.reduce((a, r) => a + r.count, 0);

@@ -75,7 +75,12 @@ export async function loadImageSet(
     if ("folder" in source) {
       const url = new URL(file, new URL(source.folder, location.href));
       const response = await fetch(url);
-      if (!response.ok) throw new Error(`Cannot load ${url}: HTTP ${response.status}`);
+      if (!response.ok) {
+        throw new Error(
+          `Cannot load ${name}: ${url} gave HTTP ${response.status} (pick its four .gz files ` +
+            `under "files", or serve a folder that holds them)`,
+        );
+      }
       return await gunzip(new Uint8Array(await response.arrayBuffer()));
     }
     const picked = [...source.files].find((f) => f.name === file);

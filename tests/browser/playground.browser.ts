@@ -250,6 +250,8 @@ describe("the playground in headless Chromium", { skip: skipReason }, () => {
   test("mlp trains on moons and paints a decision boundary", { timeout: 300_000 }, async () => {
     await page.select("#dataset", "moons");
     await page.$eval("#epochs", (e) => ((e as HTMLInputElement).value = "30"));
+    // 750 samples in batches of 50: 15 steps an epoch, so each epoch ends on a short chunk.
+    await page.$eval("#batch-size", (e) => ((e as HTMLInputElement).value = "50"));
     await page.click("#start");
     await page.waitForFunction(
       () => {
@@ -261,7 +263,11 @@ describe("the playground in headless Chromium", { skip: skipReason }, () => {
     );
     const s = await state(page);
     assert.equal(s.error, null);
-    console.log(`playground: mlp on moons, 30 epochs: test accuracy ${s.testAccuracy!.toFixed(4)}`);
+    console.log(
+      `playground: mlp on moons, 30 epochs of batch 50: test accuracy ${
+        s.testAccuracy!.toFixed(4)
+      }`,
+    );
     assert.ok(s.testAccuracy! >= 0.85, `test accuracy ${s.testAccuracy} < 0.85`);
     // The boundary canvas holds more than one color: regions of both classes were painted.
     const colors = await page.$eval("#boundary", (canvas) => {
