@@ -58,7 +58,8 @@ async function measure(runtime: string): Promise<void> {
     "--workers",
     values.workers,
   ];
-  if (values.mirror) args.push("--mirror", values.mirror, "--allow-unverified-data");
+  if (values.mirror) args.push("--mirror", values.mirror);
+  if (values.mirror && /^(cifar10|svhn)/.test(values.dataset)) args.push("--allow-unverified-data");
   if (values.model) args.push("--model", values.model);
   if (values["limit-train"]) args.push("--limit-train", values["limit-train"]);
   if (values["limit-test"]) args.push("--limit-test", values["limit-test"]);

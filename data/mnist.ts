@@ -5,6 +5,7 @@ import { DOWNLOAD_OPTION_KEYS, type DownloadOptions, fetchCached } from "./fetch
 import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
 import { parseIdxImages, parseIdxLabels } from "./idx.ts";
 import { ImageDataset } from "./dataset.ts";
+import { sharedBytes } from "./cifar_binary.ts";
 
 /** Options of {@link mnist} and {@link fashionMnist}. */
 export interface MnistOptions extends DownloadOptions {
@@ -156,7 +157,12 @@ async function loadIdxDataset(
     });
   const imagesFile = `${prefix}-images-idx3-ubyte.gz`;
   const labelsFile = `${prefix}-labels-idx1-ubyte.gz`;
-  const { images, n, h, w } = parseIdxImages(await fetchOne(imagesFile), imagesFile);
+  const parsed = parseIdxImages(await fetchOne(imagesFile), imagesFile);
+  const { n, h, w } = parsed;
+  // The pixels move into a SharedArrayBuffer of their own (the decompressed file is then
+  // garbage), so that DataParallel shares them with its workers without a copy (issue 16).
+  const images = sharedBytes(parsed.images.length);
+  images.set(parsed.images);
   const labels = parseIdxLabels(await fetchOne(labelsFile), labelsFile, classes.length);
   if (labels.length !== n) {
     throw new RangeError(
