@@ -205,8 +205,13 @@ async function measure(
         notes.push(`${c.name} on the ${workload.name}: ${firstLine(error)}`);
       }
     }
+    // Each round starts one contender further on, so that none always follows the same one
+    // (TF.js webgl's GPU process, say, may still be busy when its step has returned).
     for (let r = 0; r < rounds; r++) {
-      for (const c of going) c.rounds.push(await c.round(seconds));
+      for (let i = 0; i < going.length; i++) {
+        const c = going[(r + i) % going.length];
+        c.rounds.push(await c.round(seconds));
+      }
     }
   } finally {
     for (const c of contenders) await c.close();
