@@ -52,8 +52,14 @@ import {
   type WorkerApi,
   workerSeed,
 } from "./protocol.ts";
-import { parentEndpoint } from "./_platform.ts";
+import { collectGarbage, parentEndpoint } from "./_platform.ts";
 import { SLICE_MS } from "./_stall_clock.ts";
+
+/**
+ * Eval chunks between full collections where the runtime offers one (collectGarbage): under
+ * Bun a cifar-cnn test pass of 10000 images on 2 workers then peaks at 1.5 GB, not 3.1 GB.
+ */
+const GC_EVERY_CHUNKS = 8;
 
 interface State {
   index: number;
@@ -174,7 +180,11 @@ const api: WorkerHandlers = {
       throw new Error(`Cannot evaluate: no "${split}" data in worker ${st.index}`);
     }
     if (st.index !== 0) unpackTensors(st.bufferFlat, st.bufferLayout, st.bufferTensors);
-    const onChunk = () => st.barrier.beat(st.index);
+    let chunks = 0;
+    const onChunk = () => {
+      st.barrier.beat(st.index);
+      if (++chunks % GC_EVERY_CHUNKS === 0) collectGarbage();
+    };
     return evaluateRows(st, data, indices, st.evalBatchSize, onChunk) satisfies EvalReply;
   },
 
