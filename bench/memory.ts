@@ -150,20 +150,28 @@ async function measure(runtime: string): Promise<void> {
   console.log(
     `| whole process (/usr/bin/time -v) | | | ${(peak * MB).toFixed(0)} (wall ${wall}) |`,
   );
-  console.log(`\n| epoch | samples/s | seconds | RSS at its end (MB) |`);
-  console.log(`|---:|---:|---:|---:|`);
+  console.log(
+    `\n| epoch | samples/s | seconds | CPU s (all threads, with its test pass) | RSS at its end (MB) |`,
+  );
+  console.log(`|---:|---:|---:|---:|---:|`);
   for (const e of epochs) {
     console.log(
-      `| ${e.epoch} | ${e.sps.toFixed(1)} | ${e.seconds.toFixed(1)} | ${(e.rss * MB).toFixed(0)} |`,
+      `| ${e.epoch} | ${e.sps.toFixed(1)} | ${e.seconds.toFixed(1)} | ${e.cpu.toFixed(1)} | ${
+        (e.rss * MB).toFixed(0)
+      } |`,
     );
   }
   if (epochs.length > 2) {
-    const sorted = epochs.map((e) => e.sps).sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)];
+    const spread = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return `${(100 * sorted[0] / sorted[Math.floor(sorted.length / 2)]).toFixed(1)}%`;
+    };
+    // Epoch 1 is left out of the CPU figure: it holds JIT warm-up and the first allocations.
     console.log(
-      `slowest epoch ${(100 * sorted[0] / median).toFixed(1)}% of the median (${
-        median.toFixed(1)
-      } samples/s)`,
+      `slowest epoch: ${spread(epochs.map((e) => e.sps))} of the median samples/s; by CPU time ` +
+        `per epoch (epochs 2+, what other processes barely move): ${
+          spread(epochs.slice(1).map((e) => 1 / e.cpu))
+        }`,
     );
   }
 }
