@@ -65,6 +65,12 @@ const EXTRA_ARGUMENTS: [string, () => unknown, number][] = [
   ["cifar10", call(data.cifar10, {}, true), 1],
   ["gunzip", call(data.gunzip, new Uint8Array(2), {}, 1), 2],
   ["readTar", call(data.readTar, new Uint8Array(1024), "a", 1), 2],
+  ["sharedBytes", call(cifarBinaryModule.sharedBytes, 4, {}), 1],
+  [
+    "copyCifarBatch",
+    call(cifarBinaryModule.copyCifarBatch, { name: "b", bytes: new Uint8Array(0) }, {}, 0, 1, 2),
+    4,
+  ],
   ["parseIdx", call(data.parseIdx, new Uint8Array(8), "a", 1), 2],
   ["parseIdxImages", call(data.parseIdxImages, new Uint8Array(8), "a", 1), 2],
   ["parseIdxLabels", call(data.parseIdxLabels, new Uint8Array(8), "a", 10, 1), 3],
