@@ -5,8 +5,10 @@
  * samples) on 2 Web Workers from the page's own controls to ≥ 97%; a real test digit drawn
  * into the pad through mouse events is classified right; the checkpoint downloaded by the
  * "download checkpoint" button scores the same under `train.ts --eval`, and loaded back
- * through "load checkpoint" it evaluates the same in the page. Saves docs/playground.png and
- * docs/drawing_pad.png. Skips with one printed reason without Chromium or MNIST.
+ * through "load checkpoint" it evaluates the same in the page, and with "Start continues from
+ * it" training starts from its weights; Stop ends a moons run in a stopped state, after which
+ * Start trains again. Saves docs/playground.png and docs/drawing_pad.png. Skips with one
+ * printed reason without Chromium or MNIST.
  */
 
 /// <reference lib="dom" />
@@ -247,6 +249,55 @@ describe("the playground in headless Chromium", { skip: skipReason }, () => {
     assert.deepEqual(errors, []);
   });
 
+  test("Start continues from the loaded checkpoint", { timeout: 300_000 }, async () => {
+    // The previous step loaded the downloaded lenet checkpoint (≥ 97% after its epoch). With
+    // "Start continues from it", 1 epoch over 1,200 samples at a tiny constant lr keeps it
+    // there; a fresh lenet after those 19 steps at that lr is near chance (~10%).
+    const loadedAccuracy = (await state(page)).testAccuracy!;
+    assert.equal(
+      await page.$eval("#continue", (e) => (e as HTMLInputElement).disabled),
+      false,
+      'loading a checkpoint enables "Start continues from it"',
+    );
+    try {
+      await page.click("#continue");
+      assert.equal(await page.$eval("#continue", (e) => (e as HTMLInputElement).checked), true);
+      for (const [id, value] of [["#epochs", "1"], ["#limit", "1200"], ["#lr", "0.0001"]]) {
+        await page.$eval(id, (e, v) => ((e as HTMLInputElement).value = v), value);
+      }
+      await page.select("#schedule", "constant");
+      await page.click("#start");
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as unknown as { playground: { state(): PlaygroundState } })
+            .playground.state();
+          return s.error !== null || (!s.running && s.epochsDone === 1);
+        },
+        { timeout: 280_000, polling: 500 },
+      );
+      const s = await state(page);
+      assert.equal(s.error, null);
+      const progress = await page.$eval("#progress", (e) => e.textContent ?? "");
+      console.log(
+        `playground: continued from the loaded checkpoint (test accuracy ${
+          loadedAccuracy.toFixed(4)
+        }): after 1 epoch of 1,200 samples at lr 1e-4: ${s.testAccuracy!.toFixed(4)}`,
+      );
+      assert.match(progress, /epoch 1\/1, step \d+\/\d+, .* — done$/);
+      assert.ok(
+        s.testAccuracy! >= loadedAccuracy - 0.03,
+        `continued from a checkpoint at ${loadedAccuracy}, got ${s.testAccuracy}`,
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      // The later steps train fresh models on other data: untick it and drop the limit.
+      if (await page.$eval("#continue", (e) => (e as HTMLInputElement).checked)) {
+        await page.click("#continue");
+      }
+      await page.$eval("#limit", (e) => ((e as HTMLInputElement).value = ""));
+    }
+  });
+
   test("mlp trains on moons and paints a decision boundary", { timeout: 300_000 }, async () => {
     await page.select("#dataset", "moons");
     await page.$eval("#epochs", (e) => ((e as HTMLInputElement).value = "30"));
@@ -283,6 +334,80 @@ describe("the playground in headless Chromium", { skip: skipReason }, () => {
     await (await page.$("#boundary-section"))!.screenshot({
       path: join(ROOT, "docs/playground_moons.png") as `${string}.png`,
     });
+    assert.deepEqual(errors, []);
+  });
+
+  test("Stop ends a moons run in a stopped state and Start works again", {
+    timeout: 300_000,
+  }, async () => {
+    type Flags = { start: boolean; stop: boolean; progress: string };
+    const flags = () =>
+      page.evaluate((): Flags => ({
+        start: (document.getElementById("start") as HTMLButtonElement).disabled,
+        stop: (document.getElementById("stop") as HTMLButtonElement).disabled,
+        progress: document.getElementById("progress")!.textContent ?? "",
+      }));
+    // 100 epochs (the field's maximum) of 75 steps in batches of 10, each chunk of 4 repainting
+    // the boundary: minutes of work, far more than runs between the wait below and the click.
+    for (const [id, value] of [["#epochs", "100"], ["#batch-size", "10"]]) {
+      await page.$eval(id, (e, v) => ((e as HTMLInputElement).value = v), value);
+    }
+    await page.click("#start");
+    // Some progress: a chunk of the second epoch has been reported (so a first epoch is done).
+    await page.waitForFunction(
+      () =>
+        /^epoch (?:[2-9]|\d\d+)\/100, step /.test(
+          document.getElementById("progress")!.textContent!,
+        ) ||
+        document.getElementById("error")!.textContent !== "",
+      { timeout: 120_000, polling: 100 },
+    );
+    const during = await flags();
+    assert.deepEqual(
+      [during.start, during.stop],
+      [true, false],
+      "Start off, Stop on while running",
+    );
+    await page.click("#stop");
+    await page.waitForFunction(
+      () =>
+        !(globalThis as unknown as { playground: { state(): PlaygroundState } }).playground.state()
+          .running,
+      { timeout: 120_000, polling: 100 },
+    );
+    const stopped = await state(page);
+    const after1 = await flags();
+    assert.equal(stopped.error, null);
+    console.log(`playground: stopped a 100-epoch moons run at "${after1.progress}"`);
+    assert.match(after1.progress, /^epoch \d+\/100, step \d+\/75, .* — stopped$/);
+    assert.ok(stopped.epochsDone < 100, `${stopped.epochsDone} epochs done after Stop`);
+    assert.deepEqual([after1.start, after1.stop], [false, true], "Start on, Stop off after it");
+    // Nothing more arrives: two animation frames and a second later the page is unchanged.
+    await page.evaluate(() =>
+      new Promise((done) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 1000)))
+      )
+    );
+    assert.deepEqual(await flags(), after1);
+    assert.equal((await state(page)).epochsDone, stopped.epochsDone);
+
+    // Start again: a fresh 3-epoch run (batches of 50, 15 steps an epoch) that finishes.
+    for (const [id, value] of [["#epochs", "3"], ["#batch-size", "50"]]) {
+      await page.$eval(id, (e, v) => ((e as HTMLInputElement).value = v), value);
+    }
+    await page.click("#start");
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as unknown as { playground: { state(): PlaygroundState } }).playground
+          .state();
+        return s.error !== null || (!s.running && s.epochsDone === 3);
+      },
+      { timeout: 280_000, polling: 500 },
+    );
+    const again = await state(page);
+    assert.equal(again.error, null);
+    assert.match((await flags()).progress, /^epoch 3\/3, step 15\/15, .* — done$/);
+    assert.ok(again.testAccuracy! > 0.5, `test accuracy ${again.testAccuracy} after 3 epochs`);
     assert.deepEqual(errors, []);
   });
 
