@@ -16,7 +16,7 @@ import { makeBlobs, makeMoons, makeSpirals, trainTestSplit } from "../data/synth
 import type { LabeledData } from "../data/synthetic.ts";
 import { Rng } from "../tensor/rng.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { PlainWeights, PlaygroundWorkerApi } from "./playground_worker.ts";
+import type { LocalWorkerApi, PlainWeights } from "./local_worker.ts";
 
 /** A loaded dataset: both splits, class count and names, one sample's shape. */
 export interface PlaygroundData {
@@ -175,8 +175,8 @@ export async function createTrainer(
       close: () => dp.close(),
     };
   }
-  const worker = new Worker(new URL("./playground_worker.js", import.meta.url), { type: "module" });
-  const remote = Comlink.wrap<PlaygroundWorkerApi>(worker);
+  const worker = new Worker(new URL("./local_worker.js", import.meta.url), { type: "module" });
+  const remote = Comlink.wrap<LocalWorkerApi>(worker);
   await remote.create({ ...config, workers: 1 });
   await remote.setData("train", data.train);
   await remote.setData("test", data.test);
