@@ -6,27 +6,11 @@
  * there is no FFI and the search finds nothing).
  */
 
+import type { gemm } from "../gemm.ts";
 import type { OsName } from "./_libraries.ts";
 
-/** cblas_sgemm on Float32Arrays with element offsets (row-major). */
-export type RawSgemm = (
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  aOffset: number,
-  lda: number,
-  b: Float32Array,
-  bOffset: number,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  cOffset: number,
-  ldc: number,
-) => void;
+/** cblas_sgemm on Float32Arrays with element offsets (row-major): the GEMM contract of gemm.ts. */
+export type RawSgemm = typeof gemm;
 
 /** True on the main thread, false inside a Worker (so a fallback notice prints once per process). */
 export function isMainThread(): boolean {

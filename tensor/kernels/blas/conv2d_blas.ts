@@ -78,46 +78,27 @@ export function conv2dForwardIm2colBlas(
   for (let s = 0; s < g.n; s++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const { xOff, yOff, wOff } = d.offsets(s, gi);
-      if (d.direct) {
-        gemmBlas(
-          false,
-          false,
-          d.cOutG,
-          d.hw,
-          d.rows,
-          1,
-          weight,
-          wOff,
-          d.rows,
-          x,
-          xOff,
-          d.hwIn,
-          0,
-          y,
-          yOff,
-          d.hw,
-        );
-      } else {
-        im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
-        gemmBlas(
-          false,
-          false,
-          d.cOutG,
-          d.hw,
-          d.rows,
-          1,
-          weight,
-          wOff,
-          d.rows,
-          workspace,
-          0,
-          d.hw,
-          0,
-          y,
-          yOff,
-          d.hw,
-        );
-      }
+      // A pointwise stride-1 convolution reads x as its own im2col matrix.
+      if (!d.direct) im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
+      const [cols, colsOff, ldCols] = d.direct ? [x, xOff, d.hwIn] : [workspace, 0, d.hw];
+      gemmBlas(
+        false,
+        false,
+        d.cOutG,
+        d.hw,
+        d.rows,
+        1,
+        weight,
+        wOff,
+        d.rows,
+        cols,
+        colsOff,
+        ldCols,
+        0,
+        y,
+        yOff,
+        d.hw,
+      );
     }
     if (bias !== null) {
       for (let o = 0; o < g.cOut; o++) {
@@ -145,46 +126,27 @@ export function conv2dBackwardInputIm2colBlas(
   for (let s = 0; s < g.n; s++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const { xOff, yOff, wOff } = d.offsets(s, gi);
-      if (d.direct) {
-        gemmBlas(
-          true,
-          false,
-          d.rows,
-          d.hw,
-          d.cOutG,
-          1,
-          weight,
-          wOff,
-          d.rows,
-          gy,
-          yOff,
-          d.hw,
-          0,
-          gx,
-          xOff,
-          d.hwIn,
-        );
-      } else {
-        gemmBlas(
-          true,
-          false,
-          d.rows,
-          d.hw,
-          d.cOutG,
-          1,
-          weight,
-          wOff,
-          d.rows,
-          gy,
-          yOff,
-          d.hw,
-          0,
-          workspace,
-          0,
-          d.hw,
-        );
-        col2im(workspace, 0, d.cInG, g.h, g.w, g, gx, xOff);
-      }
+      // Pointwise stride 1: the column matrix is dL/dx itself; otherwise col2im scatters it.
+      const [cols, colsOff, ldCols] = d.direct ? [gx, xOff, d.hwIn] : [workspace, 0, d.hw];
+      gemmBlas(
+        true,
+        false,
+        d.rows,
+        d.hw,
+        d.cOutG,
+        1,
+        weight,
+        wOff,
+        d.rows,
+        gy,
+        yOff,
+        d.hw,
+        0,
+        cols,
+        colsOff,
+        ldCols,
+      );
+      if (!d.direct) col2im(workspace, 0, d.cInG, g.h, g.w, g, gx, xOff);
     }
   }
 }
@@ -206,46 +168,26 @@ export function conv2dBackwardWeightIm2colBlas(
   for (let s = 0; s < g.n; s++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const { xOff, yOff, wOff } = d.offsets(s, gi);
-      if (d.direct) {
-        gemmBlas(
-          false,
-          true,
-          d.cOutG,
-          d.rows,
-          d.hw,
-          1,
-          gy,
-          yOff,
-          d.hw,
-          x,
-          xOff,
-          d.hwIn,
-          1,
-          gw,
-          wOff,
-          d.rows,
-        );
-      } else {
-        im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
-        gemmBlas(
-          false,
-          true,
-          d.cOutG,
-          d.rows,
-          d.hw,
-          1,
-          gy,
-          yOff,
-          d.hw,
-          workspace,
-          0,
-          d.hw,
-          1,
-          gw,
-          wOff,
-          d.rows,
-        );
-      }
+      if (!d.direct) im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
+      const [cols, colsOff, ldCols] = d.direct ? [x, xOff, d.hwIn] : [workspace, 0, d.hw];
+      gemmBlas(
+        false,
+        true,
+        d.cOutG,
+        d.rows,
+        d.hw,
+        1,
+        gy,
+        yOff,
+        d.hw,
+        cols,
+        colsOff,
+        ldCols,
+        1,
+        gw,
+        wOff,
+        d.rows,
+      );
     }
   }
   if (gb !== null) biasAddBackward(gy, gb, g.n, g.cOut, d.hw);
