@@ -17,11 +17,14 @@ import {
   conv2dForward as conv2dForwardTs,
 } from "./conv2d.ts";
 import { maxPool2dForward as maxPool2dForwardTs } from "./pool2d.ts";
+import { ACTIVATIONS as ACTIVATIONS_TS } from "./elementwise.ts";
 import {
   conv2dBackwardInputWasm,
   conv2dBackwardWeightWasm,
   conv2dForwardWasm,
   envVariable,
+  geluBackwardWasm,
+  geluForwardWasm,
   gemmWasm,
   KERNEL_CHOICES,
   type KernelChoice,
@@ -95,6 +98,30 @@ export const maxPool2dForward: typeof maxPool2dForwardTs = simdKernels
   ? maxPool2dForwardWasm
   : maxPool2dForwardTs;
 
+/** Below this many elements a WebAssembly call and its copies cost more than they save. */
+const WASM_GELU_MIN = 256;
+
+/**
+ * elementwise.ts's activation table, with GELU's loops in WebAssembly f64x2 where the SIMD
+ * kernels run (gelu_wasm.ts: bit-for-bit the same values, 3–4× faster on a transformer's MLP).
+ */
+export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
+  ? {
+    ...ACTIVATIONS_TS,
+    gelu: {
+      ...ACTIVATIONS_TS.gelu,
+      forwardLoop(x, y, a, b, lo, hi) {
+        if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.forwardLoop(x, y, a, b, lo, hi);
+        else geluForwardWasm(x, y, lo, hi);
+      },
+      backwardLoop(x, gy, gx, a, lo, hi) {
+        if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.backwardLoop(x, gy, gx, a, lo, hi);
+        else geluBackwardWasm(x, gy, gx, lo, hi);
+      },
+    },
+  }
+  : ACTIVATIONS_TS;
+
 /**
  * One line for start-up reports: `kernels blas: OpenBLAS ... (...); not wasm: blas runs first; not ts: ...`.
  */
@@ -109,6 +136,7 @@ export { gemmTs };
 export * from "./blas/mod.ts";
 export { conv2dBackwardInputTs, conv2dBackwardWeightTs, conv2dForwardTs };
 export { maxPool2dForwardTs };
+export { ACTIVATIONS_TS };
 export {
   type Conv2dGeometry,
   conv2dGeometry,

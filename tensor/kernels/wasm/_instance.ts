@@ -164,6 +164,11 @@ export interface WasmKernelExports {
     mStride: number,
   ): void;
   /** maxPool2dForward over `planes` [h, w] planes at x into y (f32) and arg (i32). */
+  /**
+   * y = [g·] [x·] P(x) on `pairs` pairs of floats with P the eighths polynomial at `table`
+   * (gelu_wasm.ts); returns the count of inputs outside the table's range (outputs to redo).
+   */
+  eighths(x: number, g: number, y: number, pairs: number, table: number, mulX: number): number;
   maxPool(
     x: number,
     planes: number,

@@ -1224,4 +1224,64 @@
         (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))
       (local.set $x (i32.add (local.get $x) (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2))))
       (br_if $planes (i32.lt_s (local.tee $pl (i32.add (local.get $pl) (i32.const 1))) (local.get $planes)))))
+  ;; Piecewise polynomial of _erf.ts's eighthsPolynomial on pairs of float32s, in f64x2 with the
+  ;; JavaScript expression's exact order of operations (so every in-range result is bit-for-bit the
+  ;; scalar one): for each of $pairs pairs at $x (and $g unless 0) writes the float32
+  ;;   y = [g·] [x·] P_k(s),  u = x + 6.0625, k = floor(8u), s = 16u - 2k - 1,
+  ;; with P_k's 11 float64 coefficients at $table + 88k (lowest power first), evaluated by Estrin's
+  ;; scheme. Returns how many inputs were outside (-6.0625, 5.9375) or NaN: those lanes are
+  ;; evaluated at 0 and their outputs are wrong, for the caller to recompute.
+  (func (export "eighths") (param $x i32) (param $g i32) (param $y i32) (param $pairs i32)
+      (param $table i32) (param $mulX i32) (result i32)
+    (local $end i32) (local $bad i32) (local $o0 i32) (local $o1 i32) (local $k v128)
+    (local $v v128) (local $in v128) (local $u v128) (local $s v128) (local $s2 v128) (local $s4 v128)
+    (local $p v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $pairs) (i32.const 3))))
+    (if (i32.eqz (local.get $pairs)) (then (return (i32.const 0))))
+    (loop $pair
+      (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+      (local.set $in (v128.and
+        (f64x2.gt (local.get $v) (f64x2.splat (f64.const -6.0625)))
+        (f64x2.lt (local.get $v) (f64x2.splat (f64.const 5.9375)))))
+      (if (i32.eqz (i64x2.all_true (local.get $in)))
+        (then
+          (local.set $bad (i32.add (local.get $bad)
+            (i32.popcnt (i8x16.bitmask (i64x2.eq (local.get $in) (v128.const i64x2 0 0))))))))
+      (local.set $u (f64x2.add
+        (v128.and (local.get $v) (local.get $in)) (f64x2.splat (f64.const 6.0625))))
+      (local.set $k (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (local.get $u) (f64x2.splat (f64.const 8)))))
+      (local.set $s (f64x2.sub
+        (f64x2.sub (f64x2.mul (local.get $u) (f64x2.splat (f64.const 16)))
+          (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $k)) (f64x2.splat (f64.const 2))))
+        (f64x2.splat (f64.const 1))))
+      (local.set $o0 (i32.add (local.get $table) (i32.mul (i32x4.extract_lane 0 (local.get $k)) (i32.const 88))))
+      (local.set $o1 (i32.add (local.get $table) (i32.mul (i32x4.extract_lane 1 (local.get $k)) (i32.const 88))))
+      (local.set $s2 (f64x2.mul (local.get $s) (local.get $s)))
+      (local.set $s4 (f64x2.mul (local.get $s2) (local.get $s2)))
+      ;; (((c0 + c1·s) + (c2 + c3·s)·s2) + ((c4 + c5·s) + (c6 + c7·s)·s2)·s4) + ((c8 + c9·s) + c10·s2)·(s4·s4)
+      (local.set $p (f64x2.add
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (v128.load64_lane offset=0 1 (local.get $o1) (v128.load64_zero offset=0 (local.get $o0))) (f64x2.mul (v128.load64_lane offset=8 1 (local.get $o1) (v128.load64_zero offset=8 (local.get $o0))) (local.get $s)))
+            (f64x2.mul (f64x2.add (v128.load64_lane offset=16 1 (local.get $o1) (v128.load64_zero offset=16 (local.get $o0))) (f64x2.mul (v128.load64_lane offset=24 1 (local.get $o1) (v128.load64_zero offset=24 (local.get $o0))) (local.get $s))) (local.get $s2)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.load64_lane offset=32 1 (local.get $o1) (v128.load64_zero offset=32 (local.get $o0))) (f64x2.mul (v128.load64_lane offset=40 1 (local.get $o1) (v128.load64_zero offset=40 (local.get $o0))) (local.get $s)))
+              (f64x2.mul (f64x2.add (v128.load64_lane offset=48 1 (local.get $o1) (v128.load64_zero offset=48 (local.get $o0))) (f64x2.mul (v128.load64_lane offset=56 1 (local.get $o1) (v128.load64_zero offset=56 (local.get $o0))) (local.get $s))) (local.get $s2)))
+            (local.get $s4)))
+        (f64x2.mul
+          (f64x2.add
+            (f64x2.add (v128.load64_lane offset=64 1 (local.get $o1) (v128.load64_zero offset=64 (local.get $o0))) (f64x2.mul (v128.load64_lane offset=72 1 (local.get $o1) (v128.load64_zero offset=72 (local.get $o0))) (local.get $s)))
+            (f64x2.mul (v128.load64_lane offset=80 1 (local.get $o1) (v128.load64_zero offset=80 (local.get $o0))) (local.get $s2)))
+          (f64x2.mul (local.get $s4) (local.get $s4)))))
+      (if (local.get $mulX) (then (local.set $p (f64x2.mul (local.get $v) (local.get $p)))))
+      (if (local.get $g)
+        (then
+          (local.set $p (f64x2.mul
+            (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))) (local.get $p)))
+          (local.set $g (i32.add (local.get $g) (i32.const 8)))))
+      (v128.store64_lane 0 (local.get $y) (f32x4.demote_f64x2_zero (local.get $p)))
+      (local.set $y (i32.add (local.get $y) (i32.const 8)))
+      (br_if $pair (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $end))))
+    (local.get $bad))
 )

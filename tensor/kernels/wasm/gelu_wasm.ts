@@ -1,0 +1,76 @@
+/**
+ * GELU's forward x·Φ(x) and its backward gy·(Φ(x) + x·φ(x)) in WebAssembly f64x2: the same
+ * float64 piecewise polynomials as _erf.ts (kernels.wat's `eighths` repeats eighthsPolynomial's
+ * order of operations), so every output is bit-for-bit the TypeScript loop's, two at a time.
+ * The scalar code computes the inputs the tables do not cover (|x| ≳ 6, NaN) and odd ends.
+ */
+
+import { geluGrad, normalCdf } from "../_erf.ts";
+import { GELU_GRAD_EIGHTHS, PHI_EIGHTHS } from "../_erf_tables.ts";
+import { requireInstance, WORK_END } from "./_instance.ts";
+
+/** Floats per copy-in/compute/copy-out round, so a chunk's operands stay in L2. */
+const CHUNK = 1 << 14;
+
+/** y[i] = x[i]·Φ(x[i]) for lo ≤ i < hi (`y` may be `x`), as ACTIVATIONS.gelu's loop. */
+export function geluForwardWasm(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
+  eighths("geluForwardWasm", PHI_EIGHTHS, x, null, y, lo, hi);
+}
+
+/** gx[i] = gy[i]·(Φ(x[i]) + x[i]·φ(x[i])) for lo ≤ i < hi (`gx` may be `gy`). */
+export function geluBackwardWasm(
+  x: Float32Array,
+  gy: Float32Array,
+  gx: Float32Array,
+  lo: number,
+  hi: number,
+): void {
+  eighths("geluBackwardWasm", GELU_GRAD_EIGHTHS, x, gy, gx, lo, hi);
+}
+
+// out = [g·] [x·] P(x) over [lo, hi) in chunks: forward with g null (x·Φ), backward with g.
+function eighths(
+  name: string,
+  table: Float64Array,
+  x: Float32Array,
+  g: Float32Array | null,
+  out: Float32Array,
+  lo: number,
+  hi: number,
+): void {
+  const instance = requireInstance(name, "ACTIVATIONS.gelu of elementwise.ts");
+  // [table | x chunk | g chunk | out chunk], byte addresses 16-aligned
+  const tableAt = WORK_END;
+  const xAt = tableAt + table.length * 8;
+  const gAt = xAt + CHUNK * 4;
+  const outAt = gAt + CHUNK * 4;
+  const heap = instance.reserve(outAt + CHUNK * 4);
+  new Float64Array(heap.buffer, tableAt, table.length).set(table);
+  const forward = g === null;
+  for (let start = lo; start < hi; start += CHUNK) {
+    const count = Math.min(CHUNK, hi - start);
+    const pairs = count >> 1;
+    heap.set(x.subarray(start, start + 2 * pairs), xAt >> 2);
+    if (!forward) heap.set(g.subarray(start, start + 2 * pairs), gAt >> 2);
+    const bad = instance.exports.eighths(
+      xAt,
+      forward ? 0 : gAt,
+      outAt,
+      pairs,
+      tableAt,
+      forward ? 1 : 0,
+    );
+    out.set(heap.subarray(outAt >> 2, (outAt >> 2) + 2 * pairs), start);
+    // The lanes the tables do not cover, and an odd last element, in scalar float64; inputs are
+    // read from the copies in wasm memory, since `out` may be `x` or `g`.
+    const paired = start + 2 * pairs;
+    for (let i = bad === 0 ? paired : start; i < start + count; i++) {
+      const inHeap = i < paired;
+      const v = inHeap ? heap[(xAt >> 2) + i - start] : x[i];
+      if (inHeap && v > -6.0625 && v < 5.9375) continue;
+      out[i] = forward
+        ? v * normalCdf(v)
+        : (inHeap ? heap[(gAt >> 2) + i - start] : g[i]) * geluGrad(v);
+    }
+  }
+}
