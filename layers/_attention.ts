@@ -7,9 +7,9 @@ import { describeValue } from "../tensor/options.ts";
 import {
   type AttentionMasks,
   biasAddBackward,
-  biasAddForward,
   booleanMaskToAdditive,
   gemm,
+  repeatRows,
   type StridedMatrices,
 } from "../tensor/kernels/mod.ts";
 
@@ -81,10 +81,10 @@ export function projectForward(
   out: Float32Array,
 ): void {
   const { inDim: k, outDim: e } = p;
-  gemm(false, true, rows, e, k, 1, x, 0, k, p.weight.data.data, p.wOffset, k, 0, out, 0, e);
-  if (p.bias !== null) {
-    biasAddForward(out, p.bias.data.data.subarray(p.bOffset, p.bOffset + e), rows, e, 1);
-  }
+  // b's rows as C, then beta = 1 (as Linear)
+  if (p.bias !== null) repeatRows(p.bias.data.data.subarray(p.bOffset, p.bOffset + e), out, rows);
+  const beta = p.bias === null ? 0 : 1;
+  gemm(false, true, rows, e, k, 1, x, 0, k, p.weight.data.data, p.wOffset, k, beta, out, 0, e);
 }
 
 /** Accumulates dW += gᵀ·x and db += Σ g for g [rows, outDim]. */

@@ -6,7 +6,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { BufferCache } from "../tensor/buffers.ts";
 import type { Rng } from "../tensor/rng.ts";
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from "../tensor/init.ts";
-import { biasAddBackward, biasAddForward, gemm } from "../tensor/kernels/mod.ts";
+import { biasAddBackward, gemm, repeatRows } from "../tensor/kernels/mod.ts";
 import {
   boolean,
   checkCall,
@@ -99,10 +99,11 @@ export class Linear extends Module {
     const rows = input.size / k;
     const outputShape = [...input.shape.slice(0, -1), n];
     const y = this.#buffers.tensor("output", outputShape, this.training, input.data);
-    // y [rows, n] = x [rows, k] · Wᵀ (W stored [n, k])
+    // y [rows, n] = b + x [rows, k] · Wᵀ (W stored [n, k]): b's rows as C, then beta = 1
     const [x, w] = [input.data, this.weight.data.data];
-    gemm(false, true, rows, n, k, 1, x, 0, k, w, 0, k, 0, y.data, 0, n);
-    if (this.bias !== null) biasAddForward(y.data, this.bias.data.data, rows, n, 1);
+    if (this.bias !== null) repeatRows(this.bias.data.data, y.data, rows);
+    const beta = this.bias === null ? 0 : 1;
+    gemm(false, true, rows, n, k, 1, x, 0, k, w, 0, k, beta, y.data, 0, n);
     this.#cache = { input, rows, outputShape };
     return y;
   }

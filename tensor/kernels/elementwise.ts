@@ -27,7 +27,14 @@ export interface ActivationRow {
    * millions of elements: a call through `f` from the loop shared by all rows is not
    * inlined, and the loop can be written without branches.
    */
-  forwardLoop?(x: Float32Array, y: Float32Array, a: number, b: number, lo: number, hi: number): void;
+  forwardLoop?(
+    x: Float32Array,
+    y: Float32Array,
+    a: number,
+    b: number,
+    lo: number,
+    hi: number,
+  ): void;
   /** The same as `df` times gy over gx[lo:hi], written out (see `forwardLoop`). */
   backwardLoop?(
     x: Float32Array,
@@ -208,6 +215,24 @@ export function dropoutMask(
 ): void {
   const keep = 1 / (1 - p);
   for (let i = lo; i < hi; i++) mask[i] = random() < p ? 0 : keep;
+}
+
+/**
+ * out[r·n + c] = row[c] for r < rows, with n = row.length: a row repeated, such as a bias laid
+ * out as the C that a GEMM with beta = 1 then adds its product to (PyTorch's Linear is
+ * addmm(bias, x, Wᵀ) the same way). The filled part is copied onto itself, doubling each time.
+ *
+ * @param out at least rows·n floats; the first rows·n are overwritten
+ */
+export function repeatRows(row: Float32Array, out: Float32Array, rows: number): void {
+  const n = row.length;
+  if (rows <= 0 || n === 0) return;
+  out.set(row, 0);
+  for (let filled = 1; filled < rows;) {
+    const take = Math.min(filled, rows - filled);
+    out.copyWithin(filled * n, 0, take * n);
+    filled += take;
+  }
 }
 
 /**

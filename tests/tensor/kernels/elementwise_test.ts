@@ -15,6 +15,7 @@ import {
   erf,
   erfc,
   normalCdf,
+  repeatRows,
 } from "../../../tensor/kernels/elementwise.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
@@ -35,7 +36,10 @@ for (const [name, row] of Object.entries(ACTIVATIONS) as [string, ActivationRow]
     }
     const part = new Float32Array(x.length).fill(9);
     activationForward(row, x, part, 0.1, 0, 3, 7);
-    assert.deepEqual([...part.subarray(0, 3), ...part.subarray(7)], new Array(x.length - 4).fill(9));
+    assert.deepEqual(
+      [...part.subarray(0, 3), ...part.subarray(7)],
+      new Array(x.length - 4).fill(9),
+    );
   });
 }
 
@@ -46,7 +50,13 @@ test("relu keeps NaN (as PyTorch) and gives dL/dx exactly 0 where x ≤ 0 even w
   assert.ok(Number.isNaN(y[0]));
   assert.deepEqual([...y.subarray(1)], [0, 0, 0, 2]);
   const gx = new Float32Array(5);
-  activationBackward(ACTIVATIONS.relu, xs, y, Float32Array.from([1, NaN, Infinity, -Infinity, 5]), gx);
+  activationBackward(
+    ACTIVATIONS.relu,
+    xs,
+    y,
+    Float32Array.from([1, NaN, Infinity, -Infinity, 5]),
+    gx,
+  );
   assert.deepEqual([...gx.subarray(1)], [0, 0, 0, 5]);
   assert.ok(Object.is(gx[1], 0) && Object.is(gx[3], 0), "+0, not −0");
 });
@@ -122,10 +132,20 @@ function worstRelative(f: (x: number) => number, ref: (x: number) => number, xs:
   return worst;
 }
 const grid = (from: number, to: number, step: number) =>
-  Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => from + i * step + 1e-7 * Math.sin(i));
+  Array.from(
+    { length: Math.round((to - from) / step) + 1 },
+    (_, i) => from + i * step + 1e-7 * Math.sin(i),
+  );
 
 test("erf: within 1e-14 relative of the power series on a dense grid of [−3, 3] (every piece and boundary)", () => {
-  const worst = worstRelative(erf, seriesErf, [...grid(-3, 3, 1e-3), 1, -1, 1 - 2 ** -52, 2, 5e-324]);
+  const worst = worstRelative(erf, seriesErf, [
+    ...grid(-3, 3, 1e-3),
+    1,
+    -1,
+    1 - 2 ** -52,
+    2,
+    5e-324,
+  ]);
   assert.ok(worst.error <= 1e-14, `erf off by ${worst.error} at x = ${worst.x}`);
 });
 
@@ -153,8 +173,19 @@ test("erf, erfc, Φ: within 2e-15 relative of mpmath's 40-digit values", () => {
 test("erf, erfc, Φ at ±0, ±∞, NaN and past underflow", () => {
   assert.ok(Object.is(erf(0), 0) && Object.is(erf(-0), -0));
   assert.deepEqual([erf(Infinity), erf(-Infinity), erf(40), erf(-1e300)], [1, -1, 1, -1]);
-  assert.deepEqual([erfc(Infinity), erfc(-Infinity), erfc(28), erfc(1e300), erfc(0)], [0, 2, 0, 0, 1]);
-  assert.deepEqual([normalCdf(Infinity), normalCdf(-Infinity), normalCdf(0), normalCdf(-40)], [1, 0, 0.5, 0]);
+  assert.deepEqual([erfc(Infinity), erfc(-Infinity), erfc(28), erfc(1e300), erfc(0)], [
+    0,
+    2,
+    0,
+    0,
+    1,
+  ]);
+  assert.deepEqual([normalCdf(Infinity), normalCdf(-Infinity), normalCdf(0), normalCdf(-40)], [
+    1,
+    0,
+    0.5,
+    0,
+  ]);
   for (const f of [erf, erfc, normalCdf]) assert.ok(Number.isNaN(f(NaN)), `${f.name}(NaN)`);
 });
 
@@ -168,7 +199,11 @@ test("GELU on float32: x·Φ(x) and Φ(x) + x·φ(x) round to the reference's fl
     const v = xs[i];
     const phi = refNormalCdf(v);
     assert.equal(y[i], Math.fround(v * phi), `gelu(${v})`);
-    assert.equal(g[i], Math.fround(phi + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)), `gelu'(${v})`);
+    assert.equal(
+      g[i],
+      Math.fround(phi + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI)),
+      `gelu'(${v})`,
+    );
   }
 });
 // [x, erf(x), erfc(x)] from mpmath at 40 digits.
@@ -213,3 +248,18 @@ const MPMATH_PHI: [number, number][] = [
   [6, 0.9999999990134123],
   [9, 1.0],
 ];
+
+test("repeatRows writes rows·n floats of the row repeated and nothing past them, for any row count", () => {
+  const row = Float32Array.from([1.5, -2, NaN]);
+  for (const rows of [0, 1, 2, 3, 5, 8, 13]) {
+    const out = new Float32Array(3 * rows + 2).fill(7);
+    repeatRows(row, out, rows);
+    for (let i = 0; i < 3 * rows; i++) {
+      assert.ok(Object.is(out[i], row[i % 3]), `rows ${rows}, element ${i}`);
+    }
+    assert.deepEqual([...out.subarray(3 * rows)], [7, 7]);
+  }
+  const view = new Float32Array(20).fill(7).subarray(4, 14);
+  repeatRows(Float32Array.from([9, 8]), view, 4);
+  assert.deepEqual([...view], [9, 8, 9, 8, 9, 8, 9, 8, 7, 7]);
+});
