@@ -164,6 +164,11 @@ export function layerNormForward(
     const is = 1 / Math.sqrt(sumSquaredDeviations(x, base, base + size, mu) / size + eps);
     mean[r] = mu;
     invStd[r] = is;
+    if (weight !== null && bias !== null) {
+      // The usual affine case on its own: no per-element tests (JavaScriptCore keeps them).
+      for (let k = 0; k < size; k++) y[base + k] = (x[base + k] - mu) * is * weight[k] + bias[k];
+      continue;
+    }
     for (let k = 0; k < size; k++) {
       const xhat = (x[base + k] - mu) * is;
       y[base + k] = xhat * (weight === null ? 1 : weight[k]) + (bias === null ? 0 : bias[k]);
@@ -198,6 +203,25 @@ export function layerNormBackward(
     const is = invStd[r];
     let sumG = 0;
     let sumGXhat = 0;
+    if (weight !== null && gWeight !== null && gBias !== null) {
+      // The usual affine case on its own, as in the forward.
+      for (let k = 0; k < size; k++) {
+        const xhat = (x[base + k] - mu) * is;
+        const gyk = gy[base + k];
+        const g = gyk * weight[k];
+        sumG += g;
+        sumGXhat += g * xhat;
+        gWeight[k] += gyk * xhat;
+        gBias[k] += gyk;
+      }
+      const meanG = sumG / size;
+      const meanGXhat = sumGXhat / size;
+      for (let k = 0; k < size; k++) {
+        const xhat = (x[base + k] - mu) * is;
+        gx[base + k] = is * (gy[base + k] * weight[k] - meanG - xhat * meanGXhat);
+      }
+      continue;
+    }
     for (let k = 0; k < size; k++) {
       const xhat = (x[base + k] - mu) * is;
       const g = gy[base + k] * (weight === null ? 1 : weight[k]);
