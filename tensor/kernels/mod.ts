@@ -18,7 +18,9 @@ import {
 } from "./conv2d.ts";
 import { maxPool2dForward as maxPool2dForwardTs } from "./pool2d.ts";
 import { ACTIVATIONS as ACTIVATIONS_TS } from "./elementwise.ts";
+import { adamKernel as adamKernelTs, sgdKernel as sgdKernelTs } from "./optimizer.ts";
 import {
+  adamKernelWasm,
   conv2dBackwardInputWasm,
   conv2dBackwardWeightWasm,
   conv2dForwardWasm,
@@ -30,6 +32,7 @@ import {
   type KernelChoice,
   kernelsFromEnv,
   maxPool2dForwardWasm,
+  sgdKernelWasm,
   wasmGemmFlavor,
   wasmSimdSupported,
 } from "./wasm/mod.ts";
@@ -122,6 +125,57 @@ export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
   }
   : ACTIVATIONS_TS;
 
+/** Below this many elements an optimizer loop's WebAssembly call and copies cost more than they save. */
+const WASM_OPTIMIZER_MIN = 256;
+
+/**
+ * The active SGD loop: optimizer.ts's, or where the SIMD kernels run optimizer_wasm.ts's for
+ * ranges of {@linkcode WASM_OPTIMIZER_MIN} elements or more (bit-for-bit the same values).
+ */
+export const sgdKernel: typeof sgdKernelTs = simdKernels
+  ? function sgdKernel(
+    param,
+    grad,
+    buf,
+    lo,
+    hi,
+    lr,
+    momentum,
+    dampening,
+    wd,
+    sign,
+    first,
+    nesterov,
+  ) {
+    const kernel = hi - lo < WASM_OPTIMIZER_MIN ? sgdKernelTs : sgdKernelWasm;
+    kernel(param, grad, buf, lo, hi, lr, momentum, dampening, wd, sign, first, nesterov);
+  }
+  : sgdKernelTs;
+
+/** The active Adam/AdamW loop, chosen as {@linkcode sgdKernel}. */
+export const adamKernel: typeof adamKernelTs = simdKernels
+  ? function adamKernel(
+    param,
+    grad,
+    m,
+    v,
+    vMax,
+    lo,
+    hi,
+    b1,
+    b2,
+    stepSize,
+    bc2Sqrt,
+    eps,
+    sign,
+    l2,
+    decay,
+  ) {
+    const kernel = hi - lo < WASM_OPTIMIZER_MIN ? adamKernelTs : adamKernelWasm;
+    kernel(param, grad, m, v, vMax, lo, hi, b1, b2, stepSize, bc2Sqrt, eps, sign, l2, decay);
+  }
+  : adamKernelTs;
+
 /**
  * One line for start-up reports: `kernels blas: OpenBLAS ... (...); not wasm: blas runs first; not ts: ...`.
  */
@@ -137,6 +191,7 @@ export * from "./blas/mod.ts";
 export { conv2dBackwardInputTs, conv2dBackwardWeightTs, conv2dForwardTs };
 export { maxPool2dForwardTs };
 export { ACTIVATIONS_TS };
+export { adamKernelTs, sgdKernelTs };
 export {
   type Conv2dGeometry,
   conv2dGeometry,

@@ -187,6 +187,43 @@ export interface WasmKernelExports {
     y: number,
     arg: number,
   ): void;
+  /**
+   * sgdKernel of optimizer.ts on `pairs` pairs of floats at p, g and b (b unused for mode 0: no
+   * momentum; mode 1: first step; mode 2: later steps), updating p and b in place.
+   */
+  sgd(
+    p: number,
+    g: number,
+    b: number,
+    pairs: number,
+    lr: number,
+    momentum: number,
+    keep: number,
+    weightDecay: number,
+    sign: number,
+    mode: number,
+    nesterov: number,
+  ): void;
+  /**
+   * adamKernel of optimizer.ts on `pairs` pairs of floats at p, g, m, v and vMax (0: no amsgrad),
+   * updating p, m, v and vMax in place.
+   */
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    vMax: number,
+    pairs: number,
+    beta1: number,
+    beta2: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    eps: number,
+    sign: number,
+    l2: number,
+    decay: number,
+  ): void;
 }
 
 /** Bytes [0, WORK) are kernels.wat's edge-tile scratch; its packing buffers start at WORK. */

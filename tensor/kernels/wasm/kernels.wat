@@ -1284,4 +1284,144 @@
       (local.set $y (i32.add (local.get $y) (i32.const 8)))
       (br_if $pair (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $end))))
     (local.get $bad))
+  ;; The optimizer loops of optimizer.ts (sgdKernel, adamKernel) on pairs of float32s in f64x2, with
+  ;; the JavaScript expressions' exact order of operations, so every result is bit-for-bit the
+  ;; scalar one: values are promoted to float64 (exact), computed there, and demoted to float32
+  ;; (rounding as a Float32Array store or Math.fround) exactly where the TypeScript stores or
+  ;; frounds them; a demoted value that is used again is promoted back, as the TypeScript reads
+  ;; its fround-ed local. Each updates $pairs pairs in place at the given byte addresses
+  ;; (optimizer_wasm.ts copies the operands in and the results out).
+  ;;
+  ;; sgd: g = sign*grad + wd*p; $mode 0 (no momentum buffer): p = p - lr*g; $mode 1 (first
+  ;; step): b = f32(g); $mode 2: b = f32(momentum*b + keep*g); with a buffer, d = nesterov ?
+  ;; g + momentum*b : b and p = p - lr*d. The common cases (no buffer; later steps with or
+  ;; without Nesterov) have loops of their own without branches (~15% faster under V8).
+  (func (export "sgd") (param $p i32) (param $g i32) (param $b i32) (param $pairs i32)
+      (param $lr f64) (param $momentum f64) (param $keep f64) (param $wd f64) (param $sign f64)
+      (param $mode i32) (param $nesterov i32)
+    (local $end i32) (local $pv v128) (local $gv v128) (local $bv v128) (local $b32 v128)
+    (local $vLr v128) (local $vMom v128) (local $vKeep v128) (local $vWd v128) (local $vSign v128)
+    (if (i32.eqz (local.get $pairs)) (then (return)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (local.set $vLr (f64x2.splat (local.get $lr)))
+    (local.set $vMom (f64x2.splat (local.get $momentum)))
+    (local.set $vKeep (f64x2.splat (local.get $keep)))
+    (local.set $vWd (f64x2.splat (local.get $wd)))
+    (local.set $vSign (f64x2.splat (local.get $sign)))
+    (if (i32.eqz (local.get $mode))
+      (then
+        (loop $pair
+          (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+          (local.set $gv (f64x2.add
+            (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+            (f64x2.mul (local.get $vWd) (local.get $pv))))
+          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
+            (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $gv)))))
+          (local.set $g (i32.add (local.get $g) (i32.const 8)))
+          (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
+        (return)))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then
+        (loop $pair
+          (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+          (local.set $gv (f64x2.add
+            (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+            (f64x2.mul (local.get $vWd) (local.get $pv))))
+          (local.set $b32 (f32x4.demote_f64x2_zero (local.get $gv)))
+          (v128.store64_lane 0 (local.get $b) (local.get $b32))
+          (local.set $bv (f64x2.promote_low_f32x4 (local.get $b32)))
+          (if (local.get $nesterov)
+            (then (local.set $bv (f64x2.add (local.get $gv) (f64x2.mul (local.get $vMom) (local.get $bv))))))
+          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
+            (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $bv)))))
+          (local.set $g (i32.add (local.get $g) (i32.const 8)))
+          (local.set $b (i32.add (local.get $b) (i32.const 8)))
+          (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
+        (return)))
+    (if (local.get $nesterov)
+      (then
+        (loop $pair
+          (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+          (local.set $gv (f64x2.add
+            (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+            (f64x2.mul (local.get $vWd) (local.get $pv))))
+          (local.set $b32 (f32x4.demote_f64x2_zero (f64x2.add
+            (f64x2.mul (local.get $vMom) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b))))
+            (f64x2.mul (local.get $vKeep) (local.get $gv)))))
+          (v128.store64_lane 0 (local.get $b) (local.get $b32))
+          (local.set $bv (f64x2.promote_low_f32x4 (local.get $b32)))
+          (local.set $bv (f64x2.add (local.get $gv) (f64x2.mul (local.get $vMom) (local.get $bv))))
+          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
+            (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $bv)))))
+          (local.set $g (i32.add (local.get $g) (i32.const 8)))
+          (local.set $b (i32.add (local.get $b) (i32.const 8)))
+          (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
+        (return)))
+    (loop $pair
+      (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+      (local.set $gv (f64x2.add
+        (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+        (f64x2.mul (local.get $vWd) (local.get $pv))))
+      (local.set $b32 (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (local.get $vMom) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b))))
+        (f64x2.mul (local.get $vKeep) (local.get $gv)))))
+      (v128.store64_lane 0 (local.get $b) (local.get $b32))
+      (local.set $bv (f64x2.promote_low_f32x4 (local.get $b32)))
+      (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
+        (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $bv)))))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $b (i32.add (local.get $b) (i32.const 8)))
+      (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
+  ;; adam: p = f32(p*decay); g = sign*grad + l2*p; m = f32(beta1*m + (1 - beta1)*g);
+  ;; v = f32(beta2*v + ((1 - beta2)*g)*g); with $vMax (not 0, amsgrad) vm = v > vMax ? v : vMax
+  ;; (a NaN v keeps vMax) is stored and used for v below; p = p - (stepSize*m) / (sqrt(v) / bc2Sqrt + eps).
+  (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $vMax i32)
+      (param $pairs i32) (param $beta1 f64) (param $beta2 f64) (param $stepSize f64)
+      (param $bc2Sqrt f64) (param $eps f64) (param $sign f64) (param $l2 f64) (param $decay f64)
+    (local $end i32) (local $pv v128) (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $m32 v128) (local $v32 v128) (local $old v128)
+    (local $vB1 v128) (local $vB2 v128) (local $vC1 v128) (local $vC2 v128) (local $vStep v128)
+    (local $vBc v128) (local $vEps v128) (local $vSign v128) (local $vL2 v128) (local $vDecay v128)
+    (if (i32.eqz (local.get $pairs)) (then (return)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (local.set $vB1 (f64x2.splat (local.get $beta1)))
+    (local.set $vB2 (f64x2.splat (local.get $beta2)))
+    (local.set $vC1 (f64x2.splat (f64.sub (f64.const 1) (local.get $beta1))))
+    (local.set $vC2 (f64x2.splat (f64.sub (f64.const 1) (local.get $beta2))))
+    (local.set $vStep (f64x2.splat (local.get $stepSize)))
+    (local.set $vBc (f64x2.splat (local.get $bc2Sqrt)))
+    (local.set $vEps (f64x2.splat (local.get $eps)))
+    (local.set $vSign (f64x2.splat (local.get $sign)))
+    (local.set $vL2 (f64x2.splat (local.get $l2)))
+    (local.set $vDecay (f64x2.splat (local.get $decay)))
+    (loop $pair
+      (local.set $pv (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
+        (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (local.get $vDecay)))))
+      (local.set $gv (f64x2.add
+        (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+        (f64x2.mul (local.get $vL2) (local.get $pv))))
+      (local.set $m32 (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (local.get $vB1) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))))
+        (f64x2.mul (local.get $vC1) (local.get $gv)))))
+      (local.set $v32 (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (local.get $vB2) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v))))
+        (f64x2.mul (f64x2.mul (local.get $vC2) (local.get $gv)) (local.get $gv)))))
+      (v128.store64_lane 0 (local.get $m) (local.get $m32))
+      (v128.store64_lane 0 (local.get $v) (local.get $v32))
+      (local.set $mv (f64x2.promote_low_f32x4 (local.get $m32)))
+      (local.set $vv (f64x2.promote_low_f32x4 (local.get $v32)))
+      (if (local.get $vMax)
+        (then
+          (local.set $old (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $vMax))))
+          (local.set $vv (v128.bitselect (local.get $vv) (local.get $old)
+            (f64x2.gt (local.get $vv) (local.get $old))))
+          (v128.store64_lane 0 (local.get $vMax) (f32x4.demote_f64x2_zero (local.get $vv)))
+          (local.set $vMax (i32.add (local.get $vMax) (i32.const 8)))))
+      (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv)
+        (f64x2.div (f64x2.mul (local.get $vStep) (local.get $mv))
+          (f64x2.add (f64x2.div (f64x2.sqrt (local.get $vv)) (local.get $vBc)) (local.get $vEps))))))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $m (i32.add (local.get $m) (i32.const 8)))
+      (local.set $v (i32.add (local.get $v) (i32.const 8)))
+      (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
 )
