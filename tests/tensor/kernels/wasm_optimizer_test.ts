@@ -178,6 +178,47 @@ describe("adamKernelWasm", { skip }, () => {
   }
 });
 
+describe("optimizer loops in WebAssembly on shared memory", { skip }, () => {
+  // As DataParallel's workers: one SharedArrayBuffer per array, each worker its own [lo, hi).
+  it("update SharedArrayBuffer-backed arrays in slices as the TypeScript loops do in one pass", () => {
+    const n = 30001, cuts = [0, 7, 9000, 9001, 20480, n];
+    const rng = new Rng(5);
+    const shared = (scale: number, positive = false) => {
+      const x = new Float32Array(new SharedArrayBuffer(n * 4));
+      x.set(values(rng, n, scale, true, positive));
+      return x;
+    };
+    const a = [shared(1), shared(0.1), shared(0.01), shared(1e-4, true), shared(1e-4, true)];
+    const b = a.map((x) => x.slice());
+    for (let step = 1; step <= 2; step++) {
+      for (let k = 0; k + 1 < cuts.length; k++) {
+        const [lo, hi] = [cuts[k], cuts[k + 1]];
+        sgdKernelWasm(a[0], a[1], a[2], lo, hi, 0.1, 0.9, 0, 1e-4, -1, step === 1, false);
+        adamKernelWasm(
+          a[0],
+          a[1],
+          a[2],
+          a[3],
+          a[4],
+          lo,
+          hi,
+          0.9,
+          0.999,
+          0.01,
+          0.05,
+          1e-8,
+          1,
+          0.1,
+          1,
+        );
+      }
+      sgdTs(b[0], b[1], b[2], 0, n, 0.1, 0.9, 0, 1e-4, -1, step === 1, false);
+      adamTs(b[0], b[1], b[2], b[3], b[4], 0, n, 0.9, 0.999, 0.01, 0.05, 1e-8, 1, 0.1, 1);
+      a.forEach((x, k) => assertSameBits(x, b[k], `step ${step}, array ${k}`));
+    }
+  });
+});
+
 describe("optimizer kernels of tensor/kernels/mod.ts", () => {
   it("are the WebAssembly loops where the SIMD kernels run, else the TypeScript ones", () => {
     assert.equal(sgdKernelTs, sgdTs);
@@ -186,8 +227,8 @@ describe("optimizer kernels of tensor/kernels/mod.ts", () => {
     assert.equal(adamActive !== adamTs, simdKernels);
   });
 
-  // Both sides of the size threshold below which the TypeScript loop runs.
-  for (const n of [255, 256, 4099]) {
+  // Both sides of the size thresholds below which the TypeScript loops run (256 and 1024).
+  for (const n of [255, 256, 1023, 1024, 4099]) {
     it(`give the TypeScript loops' values on ${n} elements`, () => {
       const rng = new Rng(n);
       const sgd = [values(rng, n, 1, true), values(rng, n, 0.1, true), values(rng, n, 0.01, true)];
