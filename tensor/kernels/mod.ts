@@ -18,8 +18,15 @@ import {
 } from "./conv2d.ts";
 import { maxPool2dForward as maxPool2dForwardTs } from "./pool2d.ts";
 import { ACTIVATIONS as ACTIVATIONS_TS } from "./elementwise.ts";
-import { adamKernel as adamKernelTs, sgdKernel as sgdKernelTs } from "./optimizer.ts";
 import {
+  adagradKernel as adagradKernelTs,
+  adamKernel as adamKernelTs,
+  lionKernel as lionKernelTs,
+  rmspropKernel as rmspropKernelTs,
+  sgdKernel as sgdKernelTs,
+} from "./optimizer.ts";
+import {
+  adagradKernelWasm,
   adamKernelWasm,
   conv2dBackwardInputWasm,
   conv2dBackwardWeightWasm,
@@ -31,7 +38,9 @@ import {
   KERNEL_CHOICES,
   type KernelChoice,
   kernelsFromEnv,
+  lionKernelWasm,
   maxPool2dForwardWasm,
+  rmspropKernelWasm,
   sgdKernelWasm,
   wasmGemmFlavor,
   wasmSimdSupported,
@@ -129,7 +138,7 @@ export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
  * Below these many elements an optimizer loop's WebAssembly call and copies (~0.2 µs under Deno,
  * ~0.4 under Bun) cost more than they save: where the two break even, measured on both runtimes.
  */
-const WASM_SGD_MIN = 1024, WASM_ADAM_MIN = 256;
+const WASM_SGD_MIN = 1024, WASM_ADAM_MIN = 256, WASM_LION_MIN = 1024;
 
 /**
  * The active SGD loop: optimizer.ts's, or where the SIMD kernels run optimizer_wasm.ts's for
@@ -179,6 +188,30 @@ export const adamKernel: typeof adamKernelTs = simdKernels
   }
   : adamKernelTs;
 
+/** The active RMSprop loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
+export const rmspropKernel: typeof rmspropKernelTs = simdKernels
+  ? function rmspropKernel(param, grad, sq, gAvg, buf, lo, hi, lr, alpha, eps, wd, momentum, sign) {
+    const kernel = hi - lo < WASM_ADAM_MIN ? rmspropKernelTs : rmspropKernelWasm;
+    kernel(param, grad, sq, gAvg, buf, lo, hi, lr, alpha, eps, wd, momentum, sign);
+  }
+  : rmspropKernelTs;
+
+/** The active Adagrad loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
+export const adagradKernel: typeof adagradKernelTs = simdKernels
+  ? function adagradKernel(param, grad, sum, lo, hi, clr, eps, wd, sign) {
+    const kernel = hi - lo < WASM_ADAM_MIN ? adagradKernelTs : adagradKernelWasm;
+    kernel(param, grad, sum, lo, hi, clr, eps, wd, sign);
+  }
+  : adagradKernelTs;
+
+/** The active Lion loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_LION_MIN} elements). */
+export const lionKernel: typeof lionKernelTs = simdKernels
+  ? function lionKernel(param, grad, m, lo, hi, lr, beta1, beta2, decay) {
+    const kernel = hi - lo < WASM_LION_MIN ? lionKernelTs : lionKernelWasm;
+    kernel(param, grad, m, lo, hi, lr, beta1, beta2, decay);
+  }
+  : lionKernelTs;
+
 /**
  * One line for start-up reports: `kernels blas: OpenBLAS ... (...); not wasm: blas runs first; not ts: ...`.
  */
@@ -194,7 +227,7 @@ export * from "./blas/mod.ts";
 export { conv2dBackwardInputTs, conv2dBackwardWeightTs, conv2dForwardTs };
 export { maxPool2dForwardTs };
 export { ACTIVATIONS_TS };
-export { adamKernelTs, sgdKernelTs };
+export { adagradKernelTs, adamKernelTs, lionKernelTs, rmspropKernelTs, sgdKernelTs };
 export {
   type Conv2dGeometry,
   conv2dGeometry,

@@ -224,6 +224,46 @@ export interface WasmKernelExports {
     l2: number,
     decay: number,
   ): void;
+  /**
+   * rmspropKernel of optimizer.ts on `pairs` pairs of floats at p, g, sq, gAvg (0: not centered)
+   * and buf (0: no momentum), updating all but g in place.
+   */
+  rmsprop(
+    p: number,
+    g: number,
+    sq: number,
+    gAvg: number,
+    buf: number,
+    pairs: number,
+    lr: number,
+    alpha: number,
+    eps: number,
+    weightDecay: number,
+    momentum: number,
+    sign: number,
+  ): void;
+  /** adagradKernel of optimizer.ts on `pairs` pairs of floats at p, g and sum, updating p and sum. */
+  adagrad(
+    p: number,
+    g: number,
+    sum: number,
+    pairs: number,
+    clr: number,
+    eps: number,
+    weightDecay: number,
+    sign: number,
+  ): void;
+  /** lionKernel of optimizer.ts on `pairs` pairs of floats at p, g and m, updating p and m. */
+  lion(
+    p: number,
+    g: number,
+    m: number,
+    pairs: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    decay: number,
+  ): void;
 }
 
 /** Bytes [0, WORK) are kernels.wat's edge-tile scratch; its packing buffers start at WORK. */

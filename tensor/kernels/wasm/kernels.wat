@@ -1284,13 +1284,14 @@
       (local.set $y (i32.add (local.get $y) (i32.const 8)))
       (br_if $pair (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $end))))
     (local.get $bad))
-  ;; The optimizer loops of optimizer.ts (sgdKernel, adamKernel) on pairs of float32s in f64x2, with
-  ;; the JavaScript expressions' exact order of operations, so every result is bit-for-bit the
-  ;; scalar one: values are promoted to float64 (exact), computed there, and demoted to float32
-  ;; (rounding as a Float32Array store or Math.fround) exactly where the TypeScript stores or
-  ;; frounds them; a demoted value that is used again is promoted back, as the TypeScript reads
-  ;; its fround-ed local. Each updates $pairs pairs in place at the given byte addresses
-  ;; (optimizer_wasm.ts copies the operands in and the results out).
+  ;; The optimizer loops of optimizer.ts (sgdKernel, adamKernel, rmspropKernel, adagradKernel,
+  ;; lionKernel) on pairs of float32s in f64x2, with the JavaScript expressions' exact order of
+  ;; operations, so every result is bit-for-bit the scalar one: values are promoted to float64
+  ;; (exact), computed there, and demoted to float32 (rounding as a Float32Array store or
+  ;; Math.fround) exactly where the TypeScript stores or frounds them; a demoted value that is used
+  ;; again is promoted back, as the TypeScript reads its fround-ed local. Each updates $pairs pairs
+  ;; in place at the given byte addresses (optimizer_wasm.ts copies the operands in and the
+  ;; results out).
   ;;
   ;; sgd: g = sign*grad + wd*p; $mode 0 (no momentum buffer): p = p - lr*g; $mode 1 (first
   ;; step): b = f32(g); $mode 2: b = f32(momentum*b + keep*g); with a buffer, d = nesterov ?
@@ -1423,5 +1424,120 @@
       (local.set $g (i32.add (local.get $g) (i32.const 8)))
       (local.set $m (i32.add (local.get $m) (i32.const 8)))
       (local.set $v (i32.add (local.get $v) (i32.const 8)))
+      (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
+  ;; rmsprop: g = sign*grad + wd*p; s = f32(alpha*s + ((1 - alpha)*g)*g); with $gAvg (not 0,
+  ;; centered) a = f32(alpha*a + (1 - alpha)*g) and d = sqrt(s - a*a) + eps, else d = sqrt(s) + eps;
+  ;; with $buf (not 0, momentum) b = f32(momentum*b + g/d) and p = p - lr*b, else p = p - (lr*g)/d.
+  (func (export "rmsprop") (param $p i32) (param $g i32) (param $sq i32) (param $gAvg i32)
+      (param $buf i32) (param $pairs i32) (param $lr f64) (param $alpha f64) (param $eps f64)
+      (param $wd f64) (param $momentum f64) (param $sign f64)
+    (local $end i32) (local $pv v128) (local $gv v128) (local $sv v128) (local $av v128)
+    (local $d v128) (local $s32 v128) (local $a32 v128) (local $b32 v128)
+    (local $vLr v128) (local $vAlpha v128) (local $vC v128) (local $vEps v128) (local $vWd v128)
+    (local $vMom v128) (local $vSign v128)
+    (if (i32.eqz (local.get $pairs)) (then (return)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (local.set $vLr (f64x2.splat (local.get $lr)))
+    (local.set $vAlpha (f64x2.splat (local.get $alpha)))
+    (local.set $vC (f64x2.splat (f64.sub (f64.const 1) (local.get $alpha))))
+    (local.set $vEps (f64x2.splat (local.get $eps)))
+    (local.set $vWd (f64x2.splat (local.get $wd)))
+    (local.set $vMom (f64x2.splat (local.get $momentum)))
+    (local.set $vSign (f64x2.splat (local.get $sign)))
+    (loop $pair
+      (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+      (local.set $gv (f64x2.add
+        (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+        (f64x2.mul (local.get $vWd) (local.get $pv))))
+      (local.set $s32 (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (local.get $vAlpha) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $sq))))
+        (f64x2.mul (f64x2.mul (local.get $vC) (local.get $gv)) (local.get $gv)))))
+      (v128.store64_lane 0 (local.get $sq) (local.get $s32))
+      (local.set $sv (f64x2.promote_low_f32x4 (local.get $s32)))
+      (if (local.get $gAvg)
+        (then
+          (local.set $a32 (f32x4.demote_f64x2_zero (f64x2.add
+            (f64x2.mul (local.get $vAlpha) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $gAvg))))
+            (f64x2.mul (local.get $vC) (local.get $gv)))))
+          (v128.store64_lane 0 (local.get $gAvg) (local.get $a32))
+          (local.set $av (f64x2.promote_low_f32x4 (local.get $a32)))
+          (local.set $sv (f64x2.sub (local.get $sv) (f64x2.mul (local.get $av) (local.get $av))))
+          (local.set $gAvg (i32.add (local.get $gAvg) (i32.const 8)))))
+      (local.set $d (f64x2.add (f64x2.sqrt (local.get $sv)) (local.get $vEps)))
+      (if (local.get $buf)
+        (then
+          (local.set $b32 (f32x4.demote_f64x2_zero (f64x2.add
+            (f64x2.mul (local.get $vMom) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $buf))))
+            (f64x2.div (local.get $gv) (local.get $d)))))
+          (v128.store64_lane 0 (local.get $buf) (local.get $b32))
+          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv)
+            (f64x2.mul (local.get $vLr) (f64x2.promote_low_f32x4 (local.get $b32))))))
+          (local.set $buf (i32.add (local.get $buf) (i32.const 8))))
+        (else
+          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv)
+            (f64x2.div (f64x2.mul (local.get $vLr) (local.get $gv)) (local.get $d)))))))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $sq (i32.add (local.get $sq) (i32.const 8)))
+      (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
+  ;; adagrad: g = sign*grad + wd*p; s = f32(s + g*g); p = p - (clr*g) / (sqrt(s) + eps).
+  (func (export "adagrad") (param $p i32) (param $g i32) (param $sum i32) (param $pairs i32)
+      (param $clr f64) (param $eps f64) (param $wd f64) (param $sign f64)
+    (local $end i32) (local $pv v128) (local $gv v128) (local $s32 v128)
+    (local $vClr v128) (local $vEps v128) (local $vWd v128) (local $vSign v128)
+    (if (i32.eqz (local.get $pairs)) (then (return)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (local.set $vClr (f64x2.splat (local.get $clr)))
+    (local.set $vEps (f64x2.splat (local.get $eps)))
+    (local.set $vWd (f64x2.splat (local.get $wd)))
+    (local.set $vSign (f64x2.splat (local.get $sign)))
+    (loop $pair
+      (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+      (local.set $gv (f64x2.add
+        (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+        (f64x2.mul (local.get $vWd) (local.get $pv))))
+      (local.set $s32 (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $sum)))
+        (f64x2.mul (local.get $gv) (local.get $gv)))))
+      (v128.store64_lane 0 (local.get $sum) (local.get $s32))
+      (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pv)
+        (f64x2.div (f64x2.mul (local.get $vClr) (local.get $gv))
+          (f64x2.add (f64x2.sqrt (f64x2.promote_low_f32x4 (local.get $s32))) (local.get $vEps))))))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $sum (i32.add (local.get $sum) (i32.const 8)))
+      (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
+  ;; lion: p = f32(p*decay); c = beta1*m + (1 - beta1)*grad; p = p - lr*s with s = +1 or -1 by
+  ;; c's sign, or c itself where c is +-0 or NaN (Math.sign); m = beta2*m + (1 - beta2)*grad.
+  (func (export "lion") (param $p i32) (param $g i32) (param $m i32) (param $pairs i32)
+      (param $lr f64) (param $beta1 f64) (param $beta2 f64) (param $decay f64)
+    (local $end i32) (local $gv v128) (local $mv v128) (local $c v128) (local $pos v128)
+    (local $neg v128) (local $vLr v128) (local $vB1 v128) (local $vB2 v128) (local $vC1 v128)
+    (local $vC2 v128) (local $vDecay v128)
+    (if (i32.eqz (local.get $pairs)) (then (return)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (local.set $vLr (f64x2.splat (local.get $lr)))
+    (local.set $vB1 (f64x2.splat (local.get $beta1)))
+    (local.set $vB2 (f64x2.splat (local.get $beta2)))
+    (local.set $vC1 (f64x2.splat (f64.sub (f64.const 1) (local.get $beta1))))
+    (local.set $vC2 (f64x2.splat (f64.sub (f64.const 1) (local.get $beta2))))
+    (local.set $vDecay (f64x2.splat (local.get $decay)))
+    (loop $pair
+      (local.set $gv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+      (local.set $mv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))))
+      (local.set $c (f64x2.add (f64x2.mul (local.get $vB1) (local.get $mv))
+        (f64x2.mul (local.get $vC1) (local.get $gv))))
+      (local.set $pos (f64x2.gt (local.get $c) (f64x2.splat (f64.const 0))))
+      (local.set $neg (f64x2.lt (local.get $c) (f64x2.splat (f64.const 0))))
+      (local.set $c (v128.bitselect
+        (v128.bitselect (f64x2.splat (f64.const 1)) (f64x2.splat (f64.const -1)) (local.get $pos))
+        (local.get $c)
+        (v128.or (local.get $pos) (local.get $neg))))
+      (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub
+        (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (f64x2.mul
+          (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (local.get $vDecay))))
+        (f64x2.mul (local.get $vLr) (local.get $c)))))
+      (v128.store64_lane 0 (local.get $m) (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (local.get $vB2) (local.get $mv)) (f64x2.mul (local.get $vC2) (local.get $gv)))))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $m (i32.add (local.get $m) (i32.const 8)))
       (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
 )

@@ -1,21 +1,23 @@
 /**
- * sgdKernel and adamKernel of optimizer.ts in WebAssembly f64x2 (kernels.wat's `sgd` and `adam`):
- * the same float64 arithmetic in the same order, rounded to float32 at the same points, so every
- * stored value is bit-for-bit the TypeScript loop's, two elements at a time.
+ * The optimizer loops of optimizer.ts (SGD, Adam/AdamW, RMSprop, Adagrad, Lion) in WebAssembly
+ * f64x2 (kernels.wat's `sgd`, `adam`, `rmsprop`, `adagrad`, `lion`): the same float64 arithmetic
+ * in the same order, rounded to float32 at the same points, so every stored value is bit-for-bit
+ * the TypeScript loop's, two elements at a time. Each function takes its TypeScript twin's
+ * arguments.
  *
  * The operands are copied into wasm memory in chunks and the updated ones copied back, reading and
  * writing only `[lo, hi)` of each array: DataParallel's workers update disjoint ranges of the same
  * SharedArrayBuffer-backed arrays at once. An odd last element goes to the TypeScript loop.
  */
 
-import { adamKernel, sgdKernel } from "../optimizer.ts";
-import { requireInstance, WORK_END } from "./_instance.ts";
+import { adagradKernel, adamKernel, lionKernel, rmspropKernel, sgdKernel } from "../optimizer.ts";
+import { requireInstance, type WasmInstance, WORK_END } from "./_instance.ts";
 
 /** Floats per array per copy-in/compute/copy-out round, so a round's operands stay in L2. */
 const CHUNK = 1 << 13;
 const CHUNK_BYTES = CHUNK * 4;
 
-/** {@linkcode sgdKernel} (same arguments, same results) in WebAssembly. */
+/** {@linkcode sgdKernel} in WebAssembly. */
 export function sgdKernelWasm(
   param: Float32Array,
   grad: Float32Array,
@@ -31,54 +33,32 @@ export function sgdKernelWasm(
   nesterov: boolean,
 ): void {
   const instance = requireInstance("sgdKernelWasm", "sgdKernel of optimizer.ts");
-  // [param chunk | grad chunk | buf chunk]
-  const pAt = WORK_END, gAt = pAt + CHUNK_BYTES, bAt = gAt + CHUNK_BYTES;
-  const heap = instance.reserve(bAt + CHUNK_BYTES);
+  const { exports } = instance;
   const mode = buf === null ? 0 : first ? 1 : 2;
   const keep = 1 - dampening;
-  for (let start = lo; start < hi; start += CHUNK) {
-    const end = Math.min(hi, start + CHUNK);
-    const paired = end - ((end - start) & 1);
-    const count = paired - start;
-    heap.set(param.subarray(start, paired), pAt >> 2);
-    heap.set(grad.subarray(start, paired), gAt >> 2);
-    if (mode === 2) heap.set(buf!.subarray(start, paired), bAt >> 2);
-    instance.exports.sgd(
-      pAt,
-      gAt,
-      bAt,
-      count >> 1,
+  // The first step overwrites the buffer without reading it.
+  chunked(instance, [param, grad, buf], first ? 2 : -1, [2, 0], lo, hi, (pairs) => {
+    const [p, g, b] = SLOTS;
+    exports.sgd(p, g, b, pairs, lr, momentum, keep, weightDecay, sign, mode, nesterov ? 1 : 0);
+  }, (from, to) => {
+    sgdKernel(
+      param,
+      grad,
+      buf,
+      from,
+      to,
       lr,
       momentum,
-      keep,
+      dampening,
       weightDecay,
       sign,
-      mode,
-      nesterov ? 1 : 0,
+      first,
+      nesterov,
     );
-    // Written back in the TypeScript loop's store order (buffer, then parameter).
-    if (buf !== null) buf.set(heap.subarray(bAt >> 2, (bAt >> 2) + count), start);
-    param.set(heap.subarray(pAt >> 2, (pAt >> 2) + count), start);
-    if (paired < end) {
-      sgdKernel(
-        param,
-        grad,
-        buf,
-        paired,
-        end,
-        lr,
-        momentum,
-        dampening,
-        weightDecay,
-        sign,
-        first,
-        nesterov,
-      );
-    }
-  }
+  });
 }
 
-/** {@linkcode adamKernel} (same arguments, same results) in WebAssembly. */
+/** {@linkcode adamKernel} in WebAssembly. */
 export function adamKernelWasm(
   param: Float32Array,
   grad: Float32Array,
@@ -97,26 +77,17 @@ export function adamKernelWasm(
   decay: number,
 ): void {
   const instance = requireInstance("adamKernelWasm", "adamKernel of optimizer.ts");
-  // [param chunk | grad chunk | m chunk | v chunk | vMax chunk]
-  const pAt = WORK_END, gAt = pAt + CHUNK_BYTES, mAt = gAt + CHUNK_BYTES;
-  const vAt = mAt + CHUNK_BYTES, xAt = vAt + CHUNK_BYTES;
-  const heap = instance.reserve(xAt + CHUNK_BYTES);
-  for (let start = lo; start < hi; start += CHUNK) {
-    const end = Math.min(hi, start + CHUNK);
-    const paired = end - ((end - start) & 1);
-    const count = paired - start;
-    heap.set(param.subarray(start, paired), pAt >> 2);
-    heap.set(grad.subarray(start, paired), gAt >> 2);
-    heap.set(m.subarray(start, paired), mAt >> 2);
-    heap.set(v.subarray(start, paired), vAt >> 2);
-    if (vMax !== null) heap.set(vMax.subarray(start, paired), xAt >> 2);
-    instance.exports.adam(
+  const { exports } = instance;
+  chunked(instance, [param, grad, m, v, vMax], -1, [2, 3, 4, 0], lo, hi, (pairs) => {
+    const [pAt, gAt, mAt, vAt, xAt] = SLOTS;
+    const x = vMax === null ? 0 : xAt;
+    exports.adam(
       pAt,
       gAt,
       mAt,
       vAt,
-      vMax === null ? 0 : xAt,
-      count >> 1,
+      x,
+      pairs,
       beta1,
       beta2,
       stepSize,
@@ -126,29 +97,150 @@ export function adamKernelWasm(
       l2,
       decay,
     );
-    // Written back in the TypeScript loop's store order (m, v, v̂, then the parameter).
-    m.set(heap.subarray(mAt >> 2, (mAt >> 2) + count), start);
-    v.set(heap.subarray(vAt >> 2, (vAt >> 2) + count), start);
-    if (vMax !== null) vMax.set(heap.subarray(xAt >> 2, (xAt >> 2) + count), start);
-    param.set(heap.subarray(pAt >> 2, (pAt >> 2) + count), start);
-    if (paired < end) {
-      adamKernel(
-        param,
-        grad,
-        m,
-        v,
-        vMax,
-        paired,
-        end,
-        beta1,
-        beta2,
-        stepSize,
-        bc2Sqrt,
-        eps,
-        sign,
-        l2,
-        decay,
-      );
+  }, (from, to) => {
+    adamKernel(
+      param,
+      grad,
+      m,
+      v,
+      vMax,
+      from,
+      to,
+      beta1,
+      beta2,
+      stepSize,
+      bc2Sqrt,
+      eps,
+      sign,
+      l2,
+      decay,
+    );
+  });
+}
+
+/** {@linkcode rmspropKernel} in WebAssembly. */
+export function rmspropKernelWasm(
+  param: Float32Array,
+  grad: Float32Array,
+  sq: Float32Array,
+  gAvg: Float32Array | null,
+  buf: Float32Array | null,
+  lo: number,
+  hi: number,
+  lr: number,
+  alpha: number,
+  eps: number,
+  weightDecay: number,
+  momentum: number,
+  sign: number,
+): void {
+  const instance = requireInstance("rmspropKernelWasm", "rmspropKernel of optimizer.ts");
+  const { exports } = instance;
+  chunked(instance, [param, grad, sq, gAvg, buf], -1, [2, 3, 4, 0], lo, hi, (pairs) => {
+    const [p, g, s, a, b] = SLOTS;
+    exports.rmsprop(
+      p,
+      g,
+      s,
+      gAvg === null ? 0 : a,
+      buf === null ? 0 : b,
+      pairs,
+      lr,
+      alpha,
+      eps,
+      weightDecay,
+      momentum,
+      sign,
+    );
+  }, (from, to) => {
+    rmspropKernel(
+      param,
+      grad,
+      sq,
+      gAvg,
+      buf,
+      from,
+      to,
+      lr,
+      alpha,
+      eps,
+      weightDecay,
+      momentum,
+      sign,
+    );
+  });
+}
+
+/** {@linkcode adagradKernel} in WebAssembly. */
+export function adagradKernelWasm(
+  param: Float32Array,
+  grad: Float32Array,
+  sum: Float32Array,
+  lo: number,
+  hi: number,
+  clr: number,
+  eps: number,
+  weightDecay: number,
+  sign: number,
+): void {
+  const instance = requireInstance("adagradKernelWasm", "adagradKernel of optimizer.ts");
+  const { exports } = instance;
+  chunked(instance, [param, grad, sum], -1, [2, 0], lo, hi, (pairs) => {
+    exports.adagrad(SLOTS[0], SLOTS[1], SLOTS[2], pairs, clr, eps, weightDecay, sign);
+  }, (from, to) => adagradKernel(param, grad, sum, from, to, clr, eps, weightDecay, sign));
+}
+
+/** {@linkcode lionKernel} in WebAssembly. */
+export function lionKernelWasm(
+  param: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  lo: number,
+  hi: number,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  decay: number,
+): void {
+  const instance = requireInstance("lionKernelWasm", "lionKernel of optimizer.ts");
+  const { exports } = instance;
+  chunked(instance, [param, grad, m], -1, [0, 2], lo, hi, (pairs) => {
+    exports.lion(SLOTS[0], SLOTS[1], SLOTS[2], pairs, lr, beta1, beta2, decay);
+  }, (from, to) => lionKernel(param, grad, m, from, to, lr, beta1, beta2, decay));
+}
+
+/** Byte address of the chunk of `arrays[k]` in wasm memory: [param | grad | state...]. */
+const SLOTS = [0, 1, 2, 3, 4].map((k) => WORK_END + k * CHUNK_BYTES);
+
+/**
+ * Runs `run(pairs)` on [lo, hi) chunk by chunk in `instance`: copies each array but null ones and `unread` into
+ * its slot, then copies the slots in `stores` back (in the TypeScript loop's store order, which
+ * decides the result should two of the arrays be one); an odd last element goes to `tail`.
+ */
+function chunked(
+  instance: WasmInstance,
+  arrays: readonly (Float32Array | null)[],
+  unread: number,
+  stores: readonly number[],
+  lo: number,
+  hi: number,
+  run: (pairs: number) => void,
+  tail: (from: number, to: number) => void,
+): void {
+  const heap = instance.reserve(SLOTS[arrays.length - 1] + CHUNK_BYTES);
+  for (let start = lo; start < hi; start += CHUNK) {
+    const end = Math.min(hi, start + CHUNK);
+    const paired = end - ((end - start) & 1);
+    const count = paired - start;
+    for (let k = 0; k < arrays.length; k++) {
+      const array = arrays[k];
+      if (array !== null && k !== unread) heap.set(array.subarray(start, paired), SLOTS[k] >> 2);
     }
+    run(count >> 1);
+    for (const k of stores) {
+      const array = arrays[k];
+      if (array !== null) array.set(heap.subarray(SLOTS[k] >> 2, (SLOTS[k] >> 2) + count), start);
+    }
+    if (paired < end) tail(paired, end);
   }
 }

@@ -7,14 +7,25 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { adamKernelWasm, sgdKernelWasm } from "../../../tensor/kernels/wasm/optimizer_wasm.ts";
+import {
+  adagradKernelWasm,
+  adamKernelWasm,
+  lionKernelWasm,
+  rmspropKernelWasm,
+  sgdKernelWasm,
+} from "../../../tensor/kernels/wasm/optimizer_wasm.ts";
 import { wasmSimdSupported } from "../../../tensor/kernels/wasm/gemm_wasm.ts";
-import { adamKernel as adamTs, sgdKernel as sgdTs } from "../../../tensor/kernels/optimizer.ts";
+import {
+  adagradKernel as adagradTs,
+  adamKernel as adamTs,
+  lionKernel as lionTs,
+  rmspropKernel as rmspropTs,
+  sgdKernel as sgdTs,
+} from "../../../tensor/kernels/optimizer.ts";
+import * as kernels from "../../../tensor/kernels/mod.ts";
 import {
   adamKernel as adamActive,
-  adamKernelTs,
   sgdKernel as sgdActive,
-  sgdKernelTs,
   simdKernels,
 } from "../../../tensor/kernels/mod.ts";
 import { Rng } from "../../../tensor/rng.ts";
@@ -178,6 +189,106 @@ describe("adamKernelWasm", { skip }, () => {
   }
 });
 
+describe("rmspropKernelWasm", { skip }, () => {
+  for (const centered of [false, true]) {
+    for (const momentum of [0, 0.9]) {
+      for (const wd of [0, 0.01]) {
+        for (const sign of [1, -1]) {
+          for (const kind of KINDS) {
+            it(`= rmspropKernel: centered ${centered}, momentum ${momentum}, wd ${wd}, sign ${sign}, ${kind} values`, () => {
+              for (const { n, lo, hi } of RANGES) {
+                const rng = new Rng(n + (kind === "special" ? 1 : 0));
+                const sc = scales(kind);
+                const special = kind === "special";
+                const arrays = [
+                  values(rng, n, sc.p, special),
+                  values(rng, n, sc.g, special),
+                  values(rng, n, sc.s * sc.s, special, true),
+                  values(rng, n, sc.s, special),
+                  values(rng, n, sc.s, special),
+                ];
+                const eps = kind === "subnormal" ? 1e-45 : 1e-8;
+                const run = (kernel: typeof rmspropTs) => (a: Arrays) =>
+                  kernel(
+                    a[0],
+                    a[1],
+                    a[2],
+                    centered ? a[3] : null,
+                    momentum === 0 ? null : a[4],
+                    lo,
+                    hi,
+                    0.01,
+                    0.99,
+                    eps,
+                    wd,
+                    momentum,
+                    sign,
+                  );
+                check(
+                  `n ${n} [${lo}, ${hi})`,
+                  arrays,
+                  lo,
+                  hi,
+                  run(rmspropKernelWasm),
+                  run(rmspropTs),
+                );
+              }
+            });
+          }
+        }
+      }
+    }
+  }
+});
+
+describe("adagradKernelWasm", { skip }, () => {
+  for (const wd of [0, 0.01]) {
+    for (const sign of [1, -1]) {
+      for (const kind of KINDS) {
+        it(`= adagradKernel: wd ${wd}, sign ${sign}, ${kind} values`, () => {
+          for (const { n, lo, hi } of RANGES) {
+            const rng = new Rng(n + (kind === "special" ? 1 : 0));
+            const sc = scales(kind);
+            const special = kind === "special";
+            const arrays = [
+              values(rng, n, sc.p, special),
+              values(rng, n, sc.g, special),
+              values(rng, n, sc.s * sc.s, special, true),
+            ];
+            const eps = kind === "subnormal" ? 1e-45 : 1e-10;
+            const run = (kernel: typeof adagradTs) => (a: Arrays, step: number) =>
+              kernel(a[0], a[1], a[2], lo, hi, 0.01 / (1 + (step - 1) * 0.1), eps, wd, sign);
+            check(`n ${n} [${lo}, ${hi})`, arrays, lo, hi, run(adagradKernelWasm), run(adagradTs));
+          }
+        });
+      }
+    }
+  }
+});
+
+describe("lionKernelWasm", { skip }, () => {
+  for (const wd of [0, 0.1]) {
+    for (const kind of KINDS) {
+      it(`= lionKernel: wd ${wd}, ${kind} values`, () => {
+        for (const { n, lo, hi } of RANGES) {
+          const rng = new Rng(n + (kind === "special" ? 1 : 0));
+          const sc = scales(kind);
+          const special = kind === "special";
+          const arrays = [
+            values(rng, n, sc.p, special),
+            values(rng, n, sc.g, special),
+            values(rng, n, sc.s, special),
+          ];
+          const lr = kind === "subnormal" ? 1e-40 : 1e-4;
+          const run = (kernel: typeof lionTs) => (a: Arrays) =>
+            kernel(a[0], a[1], a[2], lo, hi, lr, 0.9, 0.99, 1 - lr * wd);
+          check(`n ${n} [${lo}, ${hi})`, arrays, lo, hi, run(lionKernelWasm), run(lionTs));
+        }
+      });
+    }
+  }
+});
+
 describe("optimizer loops in WebAssembly on shared memory", { skip }, () => {
   // As DataParallel's workers: one SharedArrayBuffer per array, each worker its own [lo, hi).
   it("update SharedArrayBuffer-backed arrays in slices as the TypeScript loops do in one pass", () => {
@@ -221,10 +332,17 @@ describe("optimizer loops in WebAssembly on shared memory", { skip }, () => {
 
 describe("optimizer kernels of tensor/kernels/mod.ts", () => {
   it("are the WebAssembly loops where the SIMD kernels run, else the TypeScript ones", () => {
-    assert.equal(sgdKernelTs, sgdTs);
-    assert.equal(adamKernelTs, adamTs);
-    assert.equal(sgdActive !== sgdTs, simdKernels);
-    assert.equal(adamActive !== adamTs, simdKernels);
+    const pairs = [
+      [kernels.sgdKernel, kernels.sgdKernelTs, sgdTs],
+      [kernels.adamKernel, kernels.adamKernelTs, adamTs],
+      [kernels.rmspropKernel, kernels.rmspropKernelTs, rmspropTs],
+      [kernels.adagradKernel, kernels.adagradKernelTs, adagradTs],
+      [kernels.lionKernel, kernels.lionKernelTs, lionTs],
+    ] as const;
+    for (const [active, exportedTs, ts] of pairs) {
+      assert.equal(exportedTs, ts, `${ts.name}Ts is optimizer.ts's ${ts.name}`);
+      assert.equal(active !== ts, simdKernels, `${ts.name} is the TypeScript loop iff no SIMD`);
+    }
   });
 
   // Both sides of the size thresholds below which the TypeScript loops run (256 and 1024).
