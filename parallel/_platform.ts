@@ -100,14 +100,18 @@ function workerThreads(): WorkerThreads | null {
 }
 
 /**
- * A synchronous full garbage collection where the runtime offers one to scripts (Bun's
- * `Bun.gc(true)`); nothing elsewhere (V8 without --expose-gc, a browser). Evaluation calls it
- * every few chunks: eval-mode layers allocate new outputs, and JavaScriptCore let their
- * garbage reach ~3 GB in a cifar-cnn test pass on 2 workers where V8 keeps it under ~1 GB
- * (issue 16, README "Memory").
+ * A synchronous full garbage collection where the runtime offers one to scripts: Bun's
+ * `Bun.gc(true)`, or V8's `gc()` when the process was started with `--expose-gc` (Deno:
+ * `deno run --v8-flags=--expose-gc`); nothing elsewhere (a browser, V8 without the flag).
+ * Evaluation calls it every few chunks: eval-mode layers allocate new outputs, and
+ * JavaScriptCore let their garbage reach ~3 GB in a cifar-cnn test pass on 2 workers where
+ * V8 keeps it under ~1 GB; V8 lets up to ~64 MB of such young buffers pile up per worker
+ * before a scavenge (issue 16, README "Memory").
  */
 export function collectGarbage(): void {
-  (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(true);
+  const scope = globalThis as { Bun?: { gc(force: boolean): void }; gc?: unknown };
+  if (scope.Bun !== undefined) scope.Bun.gc(true);
+  else if (typeof scope.gc === "function") scope.gc();
 }
 
 /** A module Web Worker on `entry` as a WorkerHandle. */
