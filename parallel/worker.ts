@@ -13,7 +13,7 @@
 import * as Comlink from "comlink";
 import { firstNonFinite, sumIntoFinite } from "../tensor/kernels/finite.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { BufferCache } from "../tensor/buffers.ts";
+import { BufferCache, reusingBuffers } from "../tensor/buffers.ts";
 import { manualSeed, type Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import { type AnyUpdateRule, optimizerRules } from "../optim/rules.ts";
@@ -185,7 +185,11 @@ const api: WorkerHandlers = {
       st.barrier.beat(st.index);
       if (++chunks % GC_EVERY_CHUNKS === 0) collectGarbage();
     };
-    return evaluateRows(st, data, indices, st.evalBatchSize, onChunk) satisfies EvalReply;
+    // Each chunk's output is read (loss, arg-max) before the next forward and none is kept,
+    // so the eval-mode layers may reuse their buffers instead of allocating them per chunk.
+    return reusingBuffers(() =>
+      evaluateRows(st, data, indices, st.evalBatchSize, onChunk)
+    ) satisfies EvalReply;
   },
 
   loadBuffers() {
