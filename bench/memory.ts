@@ -6,11 +6,16 @@
  * events: load (until "start"), epoch 1 (training + its test pass), steady (later epochs),
  * eval (after the last epoch). Worker threads share the process, so their memory is in it.
  * `--load-only` runs the dataset loader in this process instead and prints its
- * process.memoryUsage() (heap, external, array buffers) and VmHWM.
+ * process.memoryUsage() (heap, external, array buffers) and VmHWM; `--workers-only` starts
+ * `--workers` bare workers (the pool's entry, importing parallel/worker.ts, no model) in this
+ * process and prints its RSS before and after: the runtime's own cost per worker.
+ * `--deno-v8-flags F` runs Deno as `deno run --v8-flags=F` (e.g. `--expose-gc`, which lets the
+ * workers' evaluation collect as Bun's does, parallel/_platform.ts collectGarbage).
  *
  *   deno run -A bench/memory.ts --dataset cifar10 --mirror /tmp/cifar_synth --limit-train 5000
  *   bun bench/memory.ts --dataset mnist --runtimes bun --epochs 3
  *   deno run -A bench/memory.ts --load-only --dataset cifar10 --mirror /tmp/cifar_synth
+ *   bun bench/memory.ts --workers-only --workers 2
  *
  * Per-epoch samples/s and RSS are printed too (long-run stability: many short epochs).
  */
@@ -36,12 +41,16 @@ const { values } = parseArgs({
     "limit-test": { type: "string" },
     "batch-size": { type: "string" },
     "load-only": { type: "boolean", default: false },
+    "workers-only": { type: "boolean", default: false },
+    "deno-v8-flags": { type: "string" },
   },
 });
 const MB = 1 / (1024 * 1024);
 
 if (values["load-only"]) {
   await loadOnly();
+} else if (values["workers-only"]) {
+  await workersOnly(Number(values.workers));
 } else {
   for (const runtime of values.runtimes.split(",")) await measure(runtime);
 }
@@ -68,7 +77,7 @@ async function measure(runtime: string): Promise<void> {
   const bin = runtime === "bun" ? "node_modules/.bin/bun" : "node_modules/.bin/deno";
   const command = runtime === "bun"
     ? [bin, "train.ts", ...args]
-    : [bin, "run", "-A", "train.ts", ...args];
+    : [bin, "run", "-A", ...denoFlags(), "train.ts", ...args];
   console.log(`\n${runtime}: SHARDGRAD_CACHE=<fresh> ${command.join(" ")}`);
   const child = spawn("/usr/bin/time", ["-v", "-o", timeFile, ...command], {
     env: { ...process.env, SHARDGRAD_CACHE: join(cache, "cache") },
@@ -176,6 +185,11 @@ async function measure(runtime: string): Promise<void> {
   }
 }
 
+/** `--v8-flags=…` for Deno when `--deno-v8-flags` is given. */
+function denoFlags(): string[] {
+  return values["deno-v8-flags"] ? [`--v8-flags=${values["deno-v8-flags"]}`] : [];
+}
+
 /** User + system CPU seconds of process `pid` so far (all its threads), from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
   try {
@@ -228,4 +242,26 @@ async function loadOnly(): Promise<void> {
   keep = [];
   await rm(cache, { recursive: true, force: true });
   await show(`done (${keep.length})`);
+}
+
+/** Starts `count` bare pool workers in this process and prints the RSS they add. */
+async function workersOnly(count: number): Promise<void> {
+  const { Worker } = await import("node:worker_threads");
+  const rss = async () =>
+    Number(/VmRSS:\s+(\d+)/.exec(await readFile("/proc/self/status", "utf8"))?.[1] ?? 0) / 1024;
+  const before = await rss();
+  const entry = new URL("../parallel/_worker_entry.js", import.meta.url);
+  const workers = Array.from({ length: count }, () => new Worker(entry));
+  // Each posts READY_MESSAGE once parallel/worker.ts is imported and listening.
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once("message", resolve))));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = await rss();
+  console.log(`| runtime | workers | RSS before (MB) | RSS with the workers (MB) | per worker (MB) |`);
+  console.log(`|---|---:|---:|---:|---:|`);
+  console.log(
+    `| ${runtimeName()} | ${count} | ${before.toFixed(0)} | ${after.toFixed(0)} | ${
+      ((after - before) / Math.max(1, count)).toFixed(0)
+    } |`,
+  );
+  await Promise.all(workers.map((w) => w.terminate()));
 }
