@@ -256,7 +256,9 @@ async function workersOnly(count: number): Promise<void> {
   await Promise.all(workers.map((w) => new Promise((resolve) => w.once("message", resolve))));
   await new Promise((resolve) => setTimeout(resolve, 500));
   const after = await rss();
-  console.log(`| runtime | workers | RSS before (MB) | RSS with the workers (MB) | per worker (MB) |`);
+  console.log(
+    `| runtime | workers | RSS before (MB) | RSS with the workers (MB) | per worker (MB) |`,
+  );
   console.log(`|---|---:|---:|---:|---:|`);
   console.log(
     `| ${runtimeName()} | ${count} | ${before.toFixed(0)} | ${after.toFixed(0)} | ${

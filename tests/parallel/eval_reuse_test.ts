@@ -27,9 +27,10 @@ test("reusingBuffers() makes BufferCache reuse where the caller asks for fresh b
     reusingBuffers(() => assert.equal(buffers.tensor("output", [2, 3], false), kept));
     assert.equal(buffers.tensor("output", [2, 3], false), kept);
   });
-  assert.throws(() => reusingBuffers(() => {
-    throw new Error("inside");
-  }), /inside/);
+  assert.throws(() =>
+    reusingBuffers(() => {
+      throw new Error("inside");
+    }), /inside/);
   assert.notEqual(buffers.tensor("output", [2, 3], false), kept, "a throw ends the scope too");
   assert.equal(reusingBuffers(() => 7), 7);
 });
@@ -76,7 +77,10 @@ test("DataParallel.evaluate() in chunks of 4 (15 rows per worker: 4, 4, 4, 3) eq
         assert.equal(result.correct, countCorrect(out, labels, predictions));
         assert.deepEqual(result.predictions, predictions);
         const loss = new CrossEntropyLoss().forward(out, labels);
-        assert.ok(Math.abs(result.loss - loss) < 1e-5, `loss ${result.loss} vs ${loss} after step ${i}`);
+        assert.ok(
+          Math.abs(result.loss - loss) < 1e-5,
+          `loss ${result.loss} vs ${loss} after step ${i}`,
+        );
       }
     }
     // Same steps with and without evaluations between them: the same weights, bit for bit.
