@@ -12,6 +12,7 @@
 
 import * as Comlink from "comlink";
 import { firstNonFinite, sumIntoFinite } from "../tensor/kernels/finite.ts";
+import { zeroFloats } from "../tensor/kernels/mod.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { BufferCache, reusingBuffers } from "../tensor/buffers.ts";
 import { manualSeed, type Rng } from "../tensor/rng.ts";
@@ -219,7 +220,7 @@ function trainStep(
   const { indices, globalCount } = request;
   const { index, workers, barrier } = st;
   const n = indices.length;
-  st.slots[index].fill(0);
+  zeroFloats(st.slots[index]);
   let loss = 0;
   let correct = 0;
   let fault: StepFault | null = null;

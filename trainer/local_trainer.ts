@@ -8,7 +8,7 @@
  */
 
 import type { Tensor } from "../tensor/tensor.ts";
-import { BufferCache } from "../tensor/buffers.ts";
+import { BufferCache, reusingBuffers } from "../tensor/buffers.ts";
 import { manualSeed, Rng } from "../tensor/rng.ts";
 import type { Module } from "../layers/module.ts";
 import {
@@ -153,11 +153,15 @@ export class LocalTrainer implements Trainer {
     this.#check("evaluate");
     const source = this.#split(split, "evaluate");
     const all = indices ?? Int32Array.from({ length: source.count }, (_, i) => i);
-    const { lossSum, correct, predictions } = evaluateRows(
-      { model: this.model, loss: this.loss, classTargets: this.#classTargets, rng: this.#rng },
-      source,
-      all,
-      this.#evalBatchSize,
+    // Each chunk's output is read before the next forward, so eval-mode layers may reuse their
+    // buffers (as DataParallel's workers do) instead of leaving one set of garbage per chunk.
+    const { lossSum, correct, predictions } = reusingBuffers(() =>
+      evaluateRows(
+        { model: this.model, loss: this.loss, classTargets: this.#classTargets, rng: this.#rng },
+        source,
+        all,
+        this.#evalBatchSize,
+      )
     );
     return {
       loss: all.length > 0 ? lossSum / all.length : NaN,

@@ -16,6 +16,7 @@ import {
   erfc,
   normalCdf,
   repeatRows,
+  zeroFloats,
 } from "../../../tensor/kernels/elementwise.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
@@ -262,4 +263,19 @@ test("repeatRows writes rows·n floats of the row repeated and nothing past them
   const view = new Float32Array(20).fill(7).subarray(4, 14);
   repeatRows(Float32Array.from([9, 8]), view, 4);
   assert.deepEqual([...view], [9, 8, 9, 8, 9, 8, 9, 8, 7, 7]);
+});
+
+test("zeroFloats zeroes [lo, hi) of plain and SharedArrayBuffer-backed arrays, across its block size", () => {
+  for (const shared of [false, true]) {
+    for (const [n, lo, hi] of [[5, 0, 5], [40000, 3, 39999], [16384, 0, 16384], [20, 7, 7]]) {
+      const buffer = shared ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4);
+      const a = new Float32Array(buffer).fill(-0.5);
+      a[0] = NaN;
+      zeroFloats(a, lo, hi);
+      for (let i = 0; i < n; i++) {
+        const expected = i >= lo && i < hi ? 0 : i === 0 ? NaN : -0.5;
+        assert.ok(Object.is(a[i], expected), `shared ${shared}, n ${n}, element ${i}: ${a[i]}`);
+      }
+    }
+  }
 });
