@@ -104,7 +104,7 @@ export function attentionForward(input: AttentionInput): AttentionCache {
     dropMask = buffers.floats("dropMask", size, training);
     dropoutMask(dropMask, input.dropout, input.random);
     applied = buffers.floats("applied", size, training);
-    mulForward(probs, dropMask, applied);
+    mulForward(probs, dropMask, applied, 0, applied.length);
   }
   const context = buffers.tensor("context", query.shape, training);
   const cView = headViews(context.data, 0, e, q, d);
@@ -188,7 +188,7 @@ export function attentionBackward(
     0,
     gvView,
   );
-  if (c.dropMask !== null) mulForward(gWeights, c.dropMask, gWeights);
+  if (c.dropMask !== null) mulForward(gWeights, c.dropMask, gWeights, 0, gWeights.length);
   attentionSoftmaxBackward(c.probs, gWeights, gWeights, n * heads * l, l, s, c.masks.causal);
   const scale = 1 / Math.sqrt(d);
   gemmBatched(false, false, n, heads, l, d, s, scale, gwView, c.kView, 0, gqView);

@@ -231,7 +231,7 @@ export abstract class RecurrentBase extends Module {
         mask = this.#buffers.floats(`mask${k}`, x.length, reuse);
         dropoutMask(mask, this.dropout, () => rng.random());
         const dropped = this.#buffers.floats(`dropped${k}`, x.length, reuse);
-        mulForward(x, mask, dropped);
+        mulForward(x, mask, dropped, 0, dropped.length);
         x = dropped;
       }
       const out = this.#buffers.floats(`out${k}`, l * n * dirs * hs, reuse);
@@ -313,7 +313,7 @@ export abstract class RecurrentBase extends Module {
           accumulate: d === 1,
         });
       }
-      if (dX !== null && mask !== null) mulForward(dX, mask, dX);
+      if (dX !== null && mask !== null) mulForward(dX, mask, dX, 0, dX.length);
       if (dX !== null) dOut = dX;
     }
     this.gradInitialState = { h: dH0, c: dC0 };

@@ -44,7 +44,7 @@ abstract class ElementwiseActivation extends Module {
   /** y = f(x) elementwise, any shape; caches x and y. */
   forward(input: Tensor): Tensor {
     const output = this.#buffers.tensor("output", input.shape, this.training, input.data);
-    activationForward(this.#row, input.data, output.data, this.#a, this.#b);
+    activationForward(this.#row, input.data, output.data, this.#a, this.#b, 0, input.data.length);
     this.#cache = { input, output };
     return output;
   }
@@ -56,7 +56,7 @@ abstract class ElementwiseActivation extends Module {
     checkGradOutput(this.#name, gradOutput, output.shape);
     const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const [x, y, gy] = [input.data, output.data, gradOutput.data];
-    activationBackward(this.#row, x, y, gy, gx.data, this.#a, this.#b);
+    activationBackward(this.#row, x, y, gy, gx.data, this.#a, this.#b, 0, x.length);
     return gx;
   }
 
@@ -271,13 +271,20 @@ export interface SoftmaxOptions {
   dim?: number;
 }
 
-/** A kernel over [outer, size, inner] (reduce.ts): forward (x, y) or backward (y, gy, gx). */
-type AxisKernel = (x: Float32Array, y: Float32Array, ...split: [number, number, number]) => void;
+/**
+ * A kernel over [outer, size, inner] (reduce.ts) and the range [lo, hi) of outer: forward
+ * (x, y) or backward (y, gy, gx).
+ */
+type AxisKernel = (
+  x: Float32Array,
+  y: Float32Array,
+  ...splitAndRange: [number, number, number, number, number]
+) => void;
 type AxisBackwardKernel = (
   y: Float32Array,
   gy: Float32Array,
   gx: Float32Array,
-  ...split: [number, number, number]
+  ...splitAndRange: [number, number, number, number, number]
 ) => void;
 
 /** Softmax and LogSoftmax: a reduction along `dim` via the [outer, size, inner] kernels of reduce.ts. */
@@ -314,7 +321,7 @@ abstract class DimActivation extends Module {
     const dim = normalizeDim(this.dim, shape.length, `Cannot run ${this.#name}.forward`);
     const split = splitAtDim(shape, dim);
     const output = this.#buffers.tensor("output", input.shape, this.training, input.data);
-    this.#forward(input.data, output.data, ...split);
+    this.#forward(input.data, output.data, ...split, 0, split[0]);
     this.#cache = { output, split };
     return output;
   }
@@ -325,7 +332,7 @@ abstract class DimActivation extends Module {
     const { output, split } = this.#cache;
     checkGradOutput(this.#name, gradOutput, output.shape);
     const gx = this.#buffers.tensor("gradInput", output.shape, this.training, gradOutput.data);
-    this.#backward(output.data, gradOutput.data, gx.data, ...split);
+    this.#backward(output.data, gradOutput.data, gx.data, ...split, 0, split[0]);
     return gx;
   }
 

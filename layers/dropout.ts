@@ -66,7 +66,7 @@ export class Dropout extends Module {
     const mask = this.#buffers.floats("mask", input.size, true);
     dropoutMask(mask, this.p, () => rng.random());
     const y = this.#buffers.tensor("output", input.shape, true, input.data);
-    mulForward(input.data, mask, y.data);
+    mulForward(input.data, mask, y.data, 0, y.data.length);
     this.#cache = { mask, shape: input.shape };
     return y;
   }
@@ -78,7 +78,7 @@ export class Dropout extends Module {
     checkGradOutput("Dropout", gradOutput, shape);
     if (mask === null) return gradOutput;
     const gx = this.#buffers.tensor("gradInput", shape, true, gradOutput.data);
-    mulForward(gradOutput.data, mask, gx.data);
+    mulForward(gradOutput.data, mask, gx.data, 0, gx.data.length);
     return gx;
   }
 

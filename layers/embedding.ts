@@ -241,7 +241,7 @@ export class Embedding extends Module {
     // An index Tensor may be this layer's own last output: never write over it.
     const avoid = indices instanceof Float32Array ? indices : undefined;
     const y = this.#buffers.tensor("output", [...shape, d], this.training, avoid);
-    embeddingForward(w, indices, y.data, d);
+    embeddingForward(w, indices, y.data, d, 0, indices.length);
     this.#cache = { indices, shape };
     return y;
   }

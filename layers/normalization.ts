@@ -352,7 +352,7 @@ export class LayerNorm extends Module {
     const invStd = this.#buffers.floats("invStd", rows, this.training);
     const y = this.#buffers.tensor("output", input.shape, this.training, input.data);
     const [w, b] = [this.weight?.data.data ?? null, this.bias?.data.data ?? null];
-    layerNormForward(input.data, y.data, rows, size, this.eps, w, b, mean, invStd);
+    layerNormForward(input.data, y.data, rows, size, this.eps, w, b, mean, invStd, 0, rows);
     this.#cache = { input, rows, mean, invStd };
     return y;
   }
@@ -366,7 +366,20 @@ export class LayerNorm extends Module {
     const size = sizeOf(this.normalizedShape);
     const w = this.weight?.data.data ?? null;
     const [gw, gb] = [this.weight?.grad.data ?? null, this.bias?.grad.data ?? null];
-    layerNormBackward(input.data, gradOutput.data, gx.data, rows, size, mean, invStd, w, gw, gb);
+    layerNormBackward(
+      input.data,
+      gradOutput.data,
+      gx.data,
+      rows,
+      size,
+      mean,
+      invStd,
+      w,
+      gw,
+      gb,
+      0,
+      rows,
+    );
     return gx;
   }
 

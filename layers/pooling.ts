@@ -317,7 +317,7 @@ export class AdaptiveAvgPool2d extends Module {
     const planes = input.size / (h * w);
     const outputShape = [...input.shape.slice(0, -2), hOut, wOut];
     const y = this.#buffers.tensor("output", outputShape, this.training, input.data);
-    adaptiveAvgPool2dForward(input.data, planes, h, w, y.data, hOut, wOut);
+    adaptiveAvgPool2dForward(input.data, planes, h, w, y.data, hOut, wOut, 0, planes);
     this.#cache = { input, planes, outputShape };
     return y;
   }
@@ -330,7 +330,7 @@ export class AdaptiveAvgPool2d extends Module {
     const [h, w] = input.shape.slice(-2);
     const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const [hOut, wOut] = outputShape.slice(-2);
-    adaptiveAvgPool2dBackward(gradOutput.data, planes, hOut, wOut, gx.data, h, w);
+    adaptiveAvgPool2dBackward(gradOutput.data, planes, hOut, wOut, gx.data, h, w, 0, planes);
     return gx;
   }
 

@@ -59,7 +59,7 @@ export class Residual extends Module {
       );
     }
     const y = this.#buffers.tensor("output", input.shape, this.training, input.data);
-    addForward(input.data, branch.data, y.data);
+    addForward(input.data, branch.data, y.data, 0, y.data.length);
     this.#shape = input.shape;
     return y;
   }
@@ -70,7 +70,7 @@ export class Residual extends Module {
     checkGradOutput("Residual", gradOutput, this.#shape);
     const branch = this.fn.backward(gradOutput);
     const gx = this.#buffers.tensor("gradInput", this.#shape, this.training, gradOutput.data);
-    addForward(gradOutput.data, branch.data, gx.data);
+    addForward(gradOutput.data, branch.data, gx.data, 0, gx.data.length);
     return gx;
   }
 

@@ -213,7 +213,7 @@ export class TransformerEncoderLayer extends Module {
   // a + b into a buffer of this layer (never `avoid`, the caller's tensor).
   #add(key: string, a: Tensor, b: Tensor, avoid?: Tensor): Tensor {
     const out = this.#buffers.tensor(key, a.shape, this.training, avoid?.data);
-    addForward(a.data, b.data, out.data);
+    addForward(a.data, b.data, out.data, 0, out.data.length);
     return out;
   }
 

@@ -112,6 +112,8 @@ export class BCEWithLogitsLoss {
       weight,
       posWeight,
       losses?.data ?? null,
+      0,
+      input.data.length,
     );
     this.lastLosses = losses;
     this.#cache = { input, target, weight, posWeight };
@@ -135,7 +137,17 @@ export class BCEWithLogitsLoss {
       where,
     );
     const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
-    bceWithLogitsBackward(input.data, target.data, weight, posWeight, perElement, scale, gx.data);
+    bceWithLogitsBackward(
+      input.data,
+      target.data,
+      weight,
+      posWeight,
+      perElement,
+      scale,
+      gx.data,
+      0,
+      input.data.length,
+    );
     return gx;
   }
 

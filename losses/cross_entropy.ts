@@ -168,6 +168,8 @@ export class CrossEntropyLoss {
         n,
         c,
         inner,
+        0,
+        n,
       )
       : crossEntropyForward(
         logits.data,
@@ -180,11 +182,15 @@ export class CrossEntropyLoss {
         n,
         c,
         inner,
+        0,
+        n,
       );
     this.lastLosses = losses;
     let denominator = 1;
     if (this.reduction === "mean") {
-      denominator = probabilities ? n * inner : targetWeightSum(target, weight, this.ignoreIndex);
+      denominator = probabilities
+        ? n * inner
+        : targetWeightSum(target, weight, this.ignoreIndex, 0, target.length);
     }
     this.#cache = { input: logits, target, layout, denominator };
     // 0 / 0 gives PyTorch's NaN for an empty batch or all-ignored targets.
@@ -223,6 +229,8 @@ export class CrossEntropyLoss {
         n,
         c,
         inner,
+        0,
+        n,
       );
     } else {
       crossEntropyBackward(
@@ -237,6 +245,8 @@ export class CrossEntropyLoss {
         n,
         c,
         inner,
+        0,
+        n,
       );
     }
     return gx;

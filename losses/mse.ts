@@ -71,7 +71,7 @@ export class MSELoss {
       );
     }
     const losses = this.reduction === "none" ? Tensor.zeros(input.shape) : null;
-    const total = mseForward(input.data, target.data, losses?.data ?? null);
+    const total = mseForward(input.data, target.data, losses?.data ?? null, 0, input.data.length);
     this.lastLosses = losses;
     this.#cache = { input, target };
     return this.reduction === "mean" ? total / input.size : total;
@@ -94,7 +94,7 @@ export class MSELoss {
       where,
     );
     const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
-    mseBackward(input.data, target.data, perElement, scale, gx.data);
+    mseBackward(input.data, target.data, perElement, scale, gx.data, 0, input.data.length);
     return gx;
   }
 }

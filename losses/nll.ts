@@ -118,10 +118,12 @@ export class NLLLoss {
       n,
       c,
       inner,
+      0,
+      n,
     );
     this.lastLosses = losses;
     const weightSum = this.reduction === "mean"
-      ? targetWeightSum(target, weight, this.ignoreIndex)
+      ? targetWeightSum(target, weight, this.ignoreIndex, 0, target.length)
       : 1;
     this.#cache = { input, target, layout, weightSum };
     return this.reduction === "mean" ? total / weightSum : total;
@@ -146,7 +148,7 @@ export class NLLLoss {
     );
     const gx = this.#buffers.tensor("gradInput", input.shape, true, input.data);
     const weight = this.weight?.data ?? null;
-    nllBackward(target, weight, this.ignoreIndex, perElement, scale, gx.data, n, c, inner);
+    nllBackward(target, weight, this.ignoreIndex, perElement, scale, gx.data, n, c, inner, 0, n);
     return gx;
   }
 }

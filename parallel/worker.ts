@@ -220,7 +220,7 @@ function trainStep(
   const { indices, globalCount } = request;
   const { index, workers, barrier } = st;
   const n = indices.length;
-  zeroFloats(st.slots[index]);
+  zeroFloats(st.slots[index], 0, st.slots[index].length);
   let loss = 0;
   let correct = 0;
   let fault: StepFault | null = null;
@@ -234,7 +234,10 @@ function trainStep(
     barrier.beat(index);
     const output = st.model.forward(x);
     barrier.beat(index);
-    const value = st.loss.forward(output, lossTarget(st.classTargets, labels, output, st.batchBuffers));
+    const value = st.loss.forward(
+      output,
+      lossTarget(st.classTargets, labels, output, st.batchBuffers),
+    );
     // "mean" over the shard × shard/global size = this shard's part of the mean over the global batch.
     const scale = st.loss.reduction === "mean" ? n / globalCount : 1;
     loss = value * scale;
@@ -289,7 +292,12 @@ function anyFault(st: State, code: number): boolean {
 /** `TrainData` views of a dataset in shared memory (no copy). */
 function sharedViews(data: SharedData): TrainData {
   if (data.kind === "tokens") {
-    return { kind: "tokens", tokens: new Int32Array(data.tokens), shape: data.shape, vocabSize: data.vocabSize };
+    return {
+      kind: "tokens",
+      tokens: new Int32Array(data.tokens),
+      shape: data.shape,
+      vocabSize: data.vocabSize,
+    };
   }
   if (data.kind === "vectors") {
     return {

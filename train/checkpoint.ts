@@ -295,7 +295,7 @@ function encodeStateDict(
 /** A diverged state is never saved: the last good checkpoint must stay the last one. */
 function checkFinite(tensors: Record<string, Tensor>, where: string, what: string): void {
   for (const [key, tensor] of Object.entries(tensors)) {
-    const at = firstNonFinite(tensor.data);
+    const at = firstNonFinite(tensor.data, 0, tensor.data.length);
     if (at >= 0) {
       throw new RangeError(
         `${where}: ${what} "${key}" holds ${

@@ -65,7 +65,7 @@ export function findNonFinite(
 ): NonFiniteFinding | null {
   for (const [name, p] of model.namedParameters()) {
     const data = kind === "gradient" ? p.grad.data : p.data.data;
-    const element = firstNonFinite(data);
+    const element = firstNonFinite(data, 0, data.length);
     if (element >= 0) return { kind, value: data[element], parameter: name, element };
   }
   return null;

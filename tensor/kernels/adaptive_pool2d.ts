@@ -19,8 +19,8 @@ export function adaptiveAvgPool2dForward(
   y: Float32Array,
   hOut: number,
   wOut: number,
-  lo = 0,
-  hi = planes,
+  lo: number,
+  hi: number,
 ): void {
   for (let p = lo; p < hi; p++) {
     for (let i = 0; i < hOut; i++) {
@@ -52,8 +52,8 @@ export function adaptiveAvgPool2dBackward(
   gx: Float32Array,
   h: number,
   w: number,
-  lo = 0,
-  hi = planes,
+  lo: number,
+  hi: number,
 ): void {
   gx.fill(0, lo * h * w, hi * h * w);
   for (let p = lo; p < hi; p++) {

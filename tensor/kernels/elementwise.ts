@@ -142,10 +142,10 @@ export function activationForward(
   row: ActivationRow,
   x: Float32Array,
   y: Float32Array,
-  a = 0,
-  b = 0,
-  lo = 0,
-  hi = x.length,
+  a: number,
+  b: number,
+  lo: number,
+  hi: number,
 ): void {
   if (row.forwardLoop !== undefined) return row.forwardLoop(x, y, a, b, lo, hi);
   const f = row.f;
@@ -167,10 +167,10 @@ export function activationBackward(
   y: Float32Array,
   gy: Float32Array,
   gx: Float32Array,
-  a = 0,
-  b = 0,
-  lo = 0,
-  hi = x.length,
+  a: number,
+  b: number,
+  lo: number,
+  hi: number,
 ): void {
   if (row.backwardLoop !== undefined) return row.backwardLoop(x, gy, gx, a, lo, hi);
   const df = row.df;
@@ -182,8 +182,8 @@ export function addForward(
   x: Float32Array,
   y: Float32Array,
   out: Float32Array,
-  lo = 0,
-  hi = out.length,
+  lo: number,
+  hi: number,
 ): void {
   for (let i = lo; i < hi; i++) out[i] = x[i] + y[i];
 }
@@ -193,8 +193,8 @@ export function mulForward(
   x: Float32Array,
   y: Float32Array,
   out: Float32Array,
-  lo = 0,
-  hi = out.length,
+  lo: number,
+  hi: number,
 ): void {
   for (let i = lo; i < hi; i++) out[i] = x[i] * y[i];
 }
@@ -222,7 +222,7 @@ export function dropoutMask(
  * array stores element by element (~0.45 ns an element, 3–4× this), and the workers' gradient
  * slots are such arrays, zeroed every step.
  */
-export function zeroFloats(a: Float32Array, lo = 0, hi = a.length): void {
+export function zeroFloats(a: Float32Array, lo: number, hi: number): void {
   for (let i = lo; i < hi; i += ZEROS.length) {
     a.set(hi - i >= ZEROS.length ? ZEROS : ZEROS.subarray(0, hi - i), i);
   }

@@ -25,8 +25,8 @@ export function embeddingForward(
   indices: EmbeddingIndices,
   out: Float32Array,
   dim: number,
-  lo = 0,
-  hi = indices.length,
+  lo: number,
+  hi: number,
 ): void {
   for (let k = lo; k < hi; k++) {
     const src = indices[k] * dim;

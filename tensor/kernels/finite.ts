@@ -16,10 +16,10 @@
  * @example
  * ```ts
  * import { firstNonFinite } from "./finite.ts";
- * console.log(firstNonFinite(new Float32Array([1, NaN, Infinity]))); // 1
+ * console.log(firstNonFinite(new Float32Array([1, NaN, Infinity]), 0, 3)); // 1
  * ```
  */
-export function firstNonFinite(a: Float32Array, lo = 0, hi = a.length): number {
+export function firstNonFinite(a: Float32Array, lo: number, hi: number): number {
   let j = lo;
   for (; j + 8 <= hi; j += 8) {
     // A tree of sums, so consecutive blocks overlap in the pipeline (no chain of 7 adds).
@@ -44,8 +44,8 @@ export function firstNonFinite(a: Float32Array, lo = 0, hi = a.length): number {
 export function sumIntoFinite(
   sum: Float32Array,
   addends: readonly Float32Array[],
-  lo = 0,
-  hi = sum.length,
+  lo: number,
+  hi: number,
 ): number {
   if (addends.length === 0) return firstNonFinite(sum, lo, hi);
   for (let k = 0; k < addends.length - 1; k++) {

@@ -43,8 +43,8 @@ export function targetWeightSum(
   target: ClassTargets,
   weight: Float32Array | null,
   ignoreIndex: number,
-  lo = 0,
-  hi = target.length,
+  lo: number,
+  hi: number,
 ): number {
   let s = 0;
   for (let k = lo; k < hi; k++) {
@@ -72,8 +72,8 @@ export function nllForward(
   n: number,
   c: number,
   inner: number,
-  lo = 0,
-  hi = n,
+  lo: number,
+  hi: number,
 ): number {
   let total = 0;
   for (let o = lo; o < hi; o++) {
@@ -105,8 +105,8 @@ export function nllBackward(
   n: number,
   c: number,
   inner: number,
-  lo = 0,
-  hi = n,
+  lo: number,
+  hi: number,
 ): void {
   gx.fill(0, lo * c * inner, hi * c * inner);
   for (let o = lo; o < hi; o++) {
@@ -143,8 +143,8 @@ export function crossEntropyForward(
   n: number,
   c: number,
   inner: number,
-  lo = 0,
-  hi = n,
+  lo: number,
+  hi: number,
 ): number {
   const eps = labelSmoothing;
   let total = 0;
@@ -194,8 +194,8 @@ export function crossEntropyBackward(
   n: number,
   c: number,
   inner: number,
-  lo = 0,
-  hi = n,
+  lo: number,
+  hi: number,
 ): void {
   const b = labelSmoothing / c;
   let wTotal = c;
@@ -246,8 +246,8 @@ export function crossEntropyProbForward(
   n: number,
   c: number,
   inner: number,
-  lo = 0,
-  hi = n,
+  lo: number,
+  hi: number,
 ): number {
   const keep = 1 - labelSmoothing;
   const add = labelSmoothing / c;
@@ -288,8 +288,8 @@ export function crossEntropyProbBackward(
   n: number,
   c: number,
   inner: number,
-  lo = 0,
-  hi = n,
+  lo: number,
+  hi: number,
 ): void {
   const keep = 1 - labelSmoothing;
   const add = labelSmoothing / c;

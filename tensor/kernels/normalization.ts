@@ -28,7 +28,9 @@ export function batchNormStats(
     for (let i = 0; i < n; i++) s += sum(x, (i * c + ch) * l, (i * c + ch + 1) * l);
     const mu = s / m;
     let ss = 0;
-    for (let i = 0; i < n; i++) ss += sumSquaredDeviations(x, (i * c + ch) * l, (i * c + ch + 1) * l, mu);
+    for (let i = 0; i < n; i++) {
+      ss += sumSquaredDeviations(x, (i * c + ch) * l, (i * c + ch + 1) * l, mu);
+    }
     mean[ch] = mu;
     variance[ch] = ss / m;
   }
@@ -155,8 +157,8 @@ export function layerNormForward(
   bias: Float32Array | null,
   mean: Float32Array,
   invStd: Float32Array,
-  lo = 0,
-  hi = rows,
+  lo: number,
+  hi: number,
 ): void {
   for (let r = lo; r < hi; r++) {
     const base = r * size;
@@ -194,8 +196,8 @@ export function layerNormBackward(
   weight: Float32Array | null,
   gWeight: Float32Array | null,
   gBias: Float32Array | null,
-  lo = 0,
-  hi = rows,
+  lo: number,
+  hi: number,
 ): void {
   for (let r = lo; r < hi; r++) {
     const base = r * size;

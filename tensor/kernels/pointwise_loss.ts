@@ -19,8 +19,8 @@ export function mseForward(
   pred: Float32Array,
   target: Float32Array,
   losses: Float32Array | null,
-  lo = 0,
-  hi = pred.length,
+  lo: number,
+  hi: number,
 ): number {
   let total = 0;
   for (let k = lo; k < hi; k++) {
@@ -44,8 +44,8 @@ export function mseBackward(
   gradOut: Float32Array | null,
   scale: number,
   gx: Float32Array,
-  lo = 0,
-  hi = pred.length,
+  lo: number,
+  hi: number,
 ): void {
   for (let k = lo; k < hi; k++) {
     const g = gradOut === null ? scale : scale * gradOut[k];
@@ -70,8 +70,8 @@ export function bceWithLogitsForward(
   weight: Float32Array | null,
   posWeight: Float32Array | null,
   losses: Float32Array | null,
-  lo = 0,
-  hi = pred.length,
+  lo: number,
+  hi: number,
 ): number {
   let total = 0;
   for (let k = lo; k < hi; k++) {
@@ -102,8 +102,8 @@ export function bceWithLogitsBackward(
   gradOut: Float32Array | null,
   scale: number,
   gx: Float32Array,
-  lo = 0,
-  hi = pred.length,
+  lo: number,
+  hi: number,
 ): void {
   for (let k = lo; k < hi; k++) {
     const x = pred[k];

@@ -26,8 +26,8 @@ export function softmaxForward(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -63,8 +63,8 @@ export function softmaxBackward(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -90,8 +90,8 @@ export function logSoftmaxForward(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -117,8 +117,8 @@ export function logSoftmaxBackward(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -141,7 +141,7 @@ export function logSoftmaxBackward(
  * @param count number of elements
  * @param stride distance between consecutive elements @default 1
  */
-export function logSumExp(x: Float32Array, offset: number, count: number, stride = 1): number {
+export function logSumExp(x: Float32Array, offset: number, count: number, stride: number): number {
   const end = offset + count * stride;
   let max = -Infinity;
   for (let k = offset; k < end; k += stride) {
@@ -167,8 +167,8 @@ export function logSumExpForward(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -184,7 +184,7 @@ export function logSumExpForward(
  * @param lo first index @default 0
  * @param hi one past the last index @default x.length
  */
-export function sumRange(x: ArrayLike<number>, lo = 0, hi = x.length): number {
+export function sumRange(x: ArrayLike<number>, lo: number, hi: number): number {
   let s = 0;
   for (let k = lo; k < hi; k++) s += x[k];
   return s;
@@ -203,8 +203,8 @@ export function sumAxis(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -229,8 +229,8 @@ export function meanAxis(
   outer: number,
   size: number,
   inner: number,
-  lo = 0,
-  hi = outer,
+  lo: number,
+  hi: number,
 ): void {
   sumAxis(x, out, outer, size, inner, lo, hi);
   const scale = 1 / size;

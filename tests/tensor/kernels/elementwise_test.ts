@@ -29,8 +29,8 @@ for (const [name, row] of Object.entries(ACTIVATIONS) as [string, ActivationRow]
   if (row.forwardLoop === undefined && row.backwardLoop === undefined) continue;
   test(`${name}: its own loops give exactly f and gy·df on finite and infinite inputs, and on a sub-range`, () => {
     const y = new Float32Array(x.length), gx = new Float32Array(x.length);
-    activationForward(row, x, y, 0.1, 0);
-    activationBackward(row, x, y, gy, gx, 0.1, 0);
+    activationForward(row, x, y, 0.1, 0, 0, x.length);
+    activationBackward(row, x, y, gy, gx, 0.1, 0, 0, x.length);
     for (let i = 0; i < x.length; i++) {
       assert.equal(y[i], Math.fround(row.f(x[i], 0.1, 0)), `y at x = ${x[i]}`);
       assert.equal(gx[i], Math.fround(gy[i] * row.df(x[i], y[i], 0.1, 0)) + 0, `gx at x = ${x[i]}`);
@@ -47,7 +47,7 @@ for (const [name, row] of Object.entries(ACTIVATIONS) as [string, ActivationRow]
 test("relu keeps NaN (as PyTorch) and gives dL/dx exactly 0 where x ≤ 0 even when dL/dy is NaN or ∞", () => {
   const xs = Float32Array.from([NaN, -1, 0, -0, 2]);
   const y = new Float32Array(5);
-  activationForward(ACTIVATIONS.relu, xs, y);
+  activationForward(ACTIVATIONS.relu, xs, y, 0, 0, 0, xs.length);
   assert.ok(Number.isNaN(y[0]));
   assert.deepEqual([...y.subarray(1)], [0, 0, 0, 2]);
   const gx = new Float32Array(5);
@@ -57,6 +57,10 @@ test("relu keeps NaN (as PyTorch) and gives dL/dx exactly 0 where x ≤ 0 even w
     y,
     Float32Array.from([1, NaN, Infinity, -Infinity, 5]),
     gx,
+    0,
+    0,
+    0,
+    xs.length,
   );
   assert.deepEqual([...gx.subarray(1)], [0, 0, 0, 5]);
   assert.ok(Object.is(gx[1], 0) && Object.is(gx[3], 0), "+0, not −0");
@@ -194,8 +198,18 @@ test("GELU on float32: x·Φ(x) and Φ(x) + x·φ(x) round to the reference's fl
   const r = new Rng(11);
   const xs = Float32Array.from({ length: 200000 }, (_, i) => r.normal() * (i % 2 ? 1 : 6));
   const y = new Float32Array(xs.length), g = new Float32Array(xs.length);
-  activationForward(ACTIVATIONS.gelu, xs, y);
-  activationBackward(ACTIVATIONS.gelu, xs, y, new Float32Array(xs.length).fill(1), g);
+  activationForward(ACTIVATIONS.gelu, xs, y, 0, 0, 0, xs.length);
+  activationBackward(
+    ACTIVATIONS.gelu,
+    xs,
+    y,
+    new Float32Array(xs.length).fill(1),
+    g,
+    0,
+    0,
+    0,
+    xs.length,
+  );
   for (let i = 0; i < xs.length; i++) {
     const v = xs[i];
     const phi = refNormalCdf(v);

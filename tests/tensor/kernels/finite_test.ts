@@ -6,31 +6,44 @@ import { firstNonFinite, sumIntoFinite } from "../../../tensor/kernels/finite.ts
 
 test("firstNonFinite() finds the first NaN or ±Infinity in [lo, hi), -1 when all are finite", () => {
   const a = new Float32Array([0, -3.4e38, 1, NaN, Infinity, -Infinity]);
-  assert.equal(firstNonFinite(a), 3);
-  assert.equal(firstNonFinite(a, 4), 4);
+  assert.equal(firstNonFinite(a, 0, a.length), 3);
+  assert.equal(firstNonFinite(a, 4, a.length), 4);
   assert.equal(firstNonFinite(a, 5, 6), 5);
   assert.equal(firstNonFinite(a, 0, 3), -1);
-  assert.equal(firstNonFinite(new Float32Array(0)), -1);
+  assert.equal(firstNonFinite(new Float32Array(0), 0, 0), -1);
 });
 
 test("sumIntoFinite() sums the addends into sum over [lo, hi) only and reports the first non-finite total", () => {
   const sum = new Float32Array([1, 2, 3, 4]);
-  const bad = sumIntoFinite(sum, [new Float32Array([10, 10, 10, 10]), new Float32Array([1, NaN, 1, 1])], 1, 4);
+  const bad = sumIntoFinite(
+    sum,
+    [new Float32Array([10, 10, 10, 10]), new Float32Array([1, NaN, 1, 1])],
+    1,
+    4,
+  );
   assert.equal(bad, 1);
   assert.ok(Number.isNaN(sum[1]));
   assert.deepEqual(Array.from(sum), [1, NaN, 14, 15]);
   const ok = new Float32Array([1, 2]);
-  assert.equal(sumIntoFinite(ok, [new Float32Array([3, 4])]), -1);
+  assert.equal(sumIntoFinite(ok, [new Float32Array([3, 4])], 0, ok.length), -1);
   assert.deepEqual(Array.from(ok), [4, 6]);
 });
 
 test("sumIntoFinite() catches an Infinity in an earlier addend and an overflow of finite addends", () => {
   const a = new Float32Array([1, 1, 3e38]);
-  assert.equal(sumIntoFinite(a, [new Float32Array([0, Infinity, 0]), new Float32Array([0, 0, 3e38])]), 1);
+  assert.equal(
+    sumIntoFinite(
+      a,
+      [new Float32Array([0, Infinity, 0]), new Float32Array([0, 0, 3e38])],
+      0,
+      a.length,
+    ),
+    1,
+  );
   const b = new Float32Array([3e38]);
-  assert.equal(sumIntoFinite(b, [new Float32Array([3e38])]), 0);
+  assert.equal(sumIntoFinite(b, [new Float32Array([3e38])], 0, b.length), 0);
   assert.equal(b[0], Infinity);
-  assert.equal(sumIntoFinite(new Float32Array([NaN, 1]), []), 0);
+  assert.equal(sumIntoFinite(new Float32Array([NaN, 1]), [], 0, 2), 0);
 });
 
 test("firstNonFinite() and sumIntoFinite() (checked 8 elements at a time) agree with a plain scan for every position, range and block edge", () => {
@@ -40,7 +53,7 @@ test("firstNonFinite() and sumIntoFinite() (checked 8 elements at a time) agree 
   };
   // Finite extremes that a float32 sum would overflow but a float64 one does not.
   const base = Float32Array.from({ length: 37 }, (_, i) => (i % 3 === 0 ? 3.4e38 : -1.5 * i));
-  assert.equal(firstNonFinite(base), -1);
+  assert.equal(firstNonFinite(base, 0, base.length), -1);
   for (const bad of [NaN, Infinity, -Infinity]) {
     for (let at = 0; at < base.length; at++) {
       const a = base.slice();
@@ -73,7 +86,7 @@ test("firstNonFinite() and sumIntoFinite() (checked 8 elements at a time) agree 
   const addend = new Float32Array(20).fill(2);
   sum[13] = 3e38;
   addend[13] = 3e38;
-  assert.equal(sumIntoFinite(sum, [addend]), 13);
+  assert.equal(sumIntoFinite(sum, [addend], 0, sum.length), 13);
   assert.equal(sum[13], Infinity);
   assert.equal(sum[19], 3);
 });

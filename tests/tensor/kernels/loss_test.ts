@@ -17,8 +17,8 @@ test("findInvalidTarget() returns the first index outside [0, C) that is not ign
 
 test("targetWeightSum() adds w[t] over non-ignored targets (a count without weights)", () => {
   const t = new Int32Array([0, 2, -100, 2]);
-  assert.equal(targetWeightSum(t, null, -100), 3);
-  assert.equal(targetWeightSum(t, new Float32Array([0.5, 1, 4]), -100), 8.5);
+  assert.equal(targetWeightSum(t, null, -100, 0, t.length), 3);
+  assert.equal(targetWeightSum(t, new Float32Array([0.5, 1, 4]), -100, 0, t.length), 8.5);
 });
 
 test("crossEntropyForward() and crossEntropyBackward() on sample slices [lo, hi) add up to the whole", () => {
@@ -27,13 +27,26 @@ test("crossEntropyForward() and crossEntropyBackward() on sample slices [lo, hi)
   const target = new Int32Array([0, 2, 1, -100, 2, 2, 0, 1]);
   const weight = new Float32Array([1, 2, 0.5]);
   const logp = new Float32Array(logits.length);
-  const whole = crossEntropyForward(logits, logp, target, weight, -100, 0.1, null, n, c, inner);
+  const whole = crossEntropyForward(
+    logits,
+    logp,
+    target,
+    weight,
+    -100,
+    0.1,
+    null,
+    n,
+    c,
+    inner,
+    0,
+    n,
+  );
   const parts =
     crossEntropyForward(logits, logp, target, weight, -100, 0.1, null, n, c, inner, 0, 1) +
     crossEntropyForward(logits, logp, target, weight, -100, 0.1, null, n, c, inner, 1, 4);
   assert.ok(Math.abs(whole - parts) < 1e-12);
   const gWhole = new Float32Array(logits.length);
-  crossEntropyBackward(logp, target, weight, -100, 0.1, null, 0.25, gWhole, n, c, inner);
+  crossEntropyBackward(logp, target, weight, -100, 0.1, null, 0.25, gWhole, n, c, inner, 0, n);
   const gParts = new Float32Array(logits.length).fill(NaN);
   crossEntropyBackward(logp, target, weight, -100, 0.1, null, 0.25, gParts, n, c, inner, 0, 2);
   crossEntropyBackward(logp, target, weight, -100, 0.1, null, 0.25, gParts, n, c, inner, 2, 4);

@@ -60,7 +60,7 @@ for (const [k, l] of LAYOUTS.entries()) {
   test(`softmaxForward() matches a float64 reference: ${label(l)}`, () => {
     const x = randomTensor([n], 10 + k, -l.scale, l.scale).data;
     const y = new Float32Array(n).fill(NaN);
-    softmaxForward(x, y, l.outer, l.size, l.inner);
+    softmaxForward(x, y, l.outer, l.size, l.inner, 0, l.outer);
     const expected = perRow(l, (o, j) => softmaxRef(row(x, o, j, l.size, l.inner)));
     assertClose(y, expected, { rtol: 1e-5, atol: 1e-7 });
   });
@@ -68,7 +68,7 @@ for (const [k, l] of LAYOUTS.entries()) {
   test(`logSoftmaxForward() matches a float64 reference: ${label(l)}`, () => {
     const x = randomTensor([n], 20 + k, -l.scale, l.scale).data;
     const y = new Float32Array(n).fill(NaN);
-    logSoftmaxForward(x, y, l.outer, l.size, l.inner);
+    logSoftmaxForward(x, y, l.outer, l.size, l.inner, 0, l.outer);
     const expected = perRow(l, (o, j) => {
       const z = row(x, o, j, l.size, l.inner);
       const m = Math.max(...z);
@@ -83,9 +83,9 @@ for (const [k, l] of LAYOUTS.entries()) {
     const x = randomTensor([n], 30 + k, -l.scale, l.scale).data;
     const gy = randomTensor([n], 40 + k).data;
     const y = new Float32Array(n);
-    softmaxForward(x, y, l.outer, l.size, l.inner);
+    softmaxForward(x, y, l.outer, l.size, l.inner, 0, l.outer);
     const gx = new Float32Array(n).fill(NaN);
-    softmaxBackward(y, gy, gx, l.outer, l.size, l.inner);
+    softmaxBackward(y, gy, gx, l.outer, l.size, l.inner, 0, l.outer);
     const expected = perRow(l, (o, j) => {
       const p = softmaxRef(row(x, o, j, l.size, l.inner));
       const g = row(gy, o, j, l.size, l.inner);
@@ -101,9 +101,9 @@ for (const [k, l] of LAYOUTS.entries()) {
     const x = randomTensor([n], 50 + k, -l.scale, l.scale).data;
     const gy = randomTensor([n], 60 + k).data;
     const y = new Float32Array(n);
-    logSoftmaxForward(x, y, l.outer, l.size, l.inner);
+    logSoftmaxForward(x, y, l.outer, l.size, l.inner, 0, l.outer);
     const gx = new Float32Array(n).fill(NaN);
-    logSoftmaxBackward(y, gy, gx, l.outer, l.size, l.inner);
+    logSoftmaxBackward(y, gy, gx, l.outer, l.size, l.inner, 0, l.outer);
     const expected = perRow(l, (o, j) => {
       const p = softmaxRef(row(x, o, j, l.size, l.inner));
       const g = row(gy, o, j, l.size, l.inner);
@@ -125,11 +125,11 @@ for (const { name, forward, backward } of FINITE_DIFFERENCE_ROWS) {
     const x = randomTensor([outer * size * inner], 70, -2, 2).data;
     const r = randomTensor([x.length], 71).data;
     const y = new Float32Array(x.length);
-    forward(x, y, outer, size, inner);
+    forward(x, y, outer, size, inner, 0, outer);
     const gx = new Float32Array(x.length);
-    backward(y, r, gx, outer, size, inner);
+    backward(y, r, gx, outer, size, inner, 0, outer);
     const evaluate = () => {
-      forward(x, y, outer, size, inner);
+      forward(x, y, outer, size, inner, 0, outer);
       let s = 0;
       for (let i = 0; i < y.length; i++) s += r[i] * y[i];
       return s;
@@ -141,14 +141,14 @@ for (const { name, forward, backward } of FINITE_DIFFERENCE_ROWS) {
 test("softmaxForward() stays finite and exact for rows like [1000, -1000, 0]", () => {
   const x = new Float32Array([1000, -1000, 0, -1000, -1000, -1000]);
   const y = new Float32Array(6);
-  softmaxForward(x, y, 2, 3, 1);
+  softmaxForward(x, y, 2, 3, 1, 0, 2);
   assertClose(y, [1, 0, 0, 1 / 3, 1 / 3, 1 / 3], { atol: 1e-7 });
 });
 
 test("logSoftmaxForward() gives x − max − log Σ exp for logits of ±1000", () => {
   const x = new Float32Array([1000, -1000, 999]);
   const y = new Float32Array(3);
-  logSoftmaxForward(x, y, 1, 3, 1);
+  logSoftmaxForward(x, y, 1, 3, 1, 0, 1);
   const lse = 1000 + Math.log(1 + Math.exp(-1));
   assertClose(y, [1000 - lse, -1000 - lse, 999 - lse], { rtol: 1e-6 });
 });
@@ -156,9 +156,9 @@ test("logSoftmaxForward() gives x − max − log Σ exp for logits of ±1000", 
 test("softmaxForward() and logSoftmaxForward() give NaN for an all −Infinity row, as PyTorch", () => {
   const x = new Float32Array([-Infinity, -Infinity]);
   const y = new Float32Array(2);
-  softmaxForward(x, y, 1, 2, 1);
+  softmaxForward(x, y, 1, 2, 1, 0, 1);
   assert.ok(y.every(Number.isNaN));
-  logSoftmaxForward(x, y, 1, 2, 1);
+  logSoftmaxForward(x, y, 1, 2, 1, 0, 1);
   assert.ok(y.every(Number.isNaN));
 });
 
@@ -166,22 +166,22 @@ test("softmaxForward() and logSoftmaxForward() work in place (y === x)", () => {
   const x = randomTensor([24], 80, -3, 3).data;
   for (const f of [softmaxForward, logSoftmaxForward]) {
     const expected = new Float32Array(24);
-    f(x, expected, 2, 4, 3);
+    f(x, expected, 2, 4, 3, 0, 2);
     const inPlace = x.slice();
-    f(inPlace, inPlace, 2, 4, 3);
+    f(inPlace, inPlace, 2, 4, 3, 0, 2);
     assertClose(inPlace, expected, { rtol: 0, atol: 0 });
   }
 });
 
 test("softmaxBackward() and logSoftmaxBackward() work in place (gx === gy)", () => {
   const y = new Float32Array(24);
-  softmaxForward(randomTensor([24], 81, -3, 3).data, y, 2, 4, 3);
+  softmaxForward(randomTensor([24], 81, -3, 3).data, y, 2, 4, 3, 0, 2);
   const gy = randomTensor([24], 82).data;
   for (const [f, yy] of [[softmaxBackward, y], [logSoftmaxBackward, y.map(Math.log)]] as const) {
     const expected = new Float32Array(24);
-    f(yy, gy, expected, 2, 4, 3);
+    f(yy, gy, expected, 2, 4, 3, 0, 2);
     const inPlace = gy.slice();
-    f(yy, inPlace, inPlace, 2, 4, 3);
+    f(yy, inPlace, inPlace, 2, 4, 3, 0, 2);
     assertClose(inPlace, expected, { rtol: 0, atol: 0 });
   }
 });
@@ -189,7 +189,7 @@ test("softmaxBackward() and logSoftmaxBackward() work in place (gx === gy)", () 
 test("softmaxForward() with lo/hi writes only the outer slice [lo, hi)", () => {
   const x = randomTensor([30], 83, -3, 3).data;
   const full = new Float32Array(30);
-  softmaxForward(x, full, 5, 3, 2);
+  softmaxForward(x, full, 5, 3, 2, 0, 5);
   const part = new Float32Array(30).fill(-1);
   softmaxForward(x, part, 5, 3, 2, 1, 3);
   assertClose(part.subarray(6, 18), full.subarray(6, 18), { rtol: 0, atol: 0 });
@@ -281,7 +281,7 @@ for (const r of LOG_SUM_EXP_ROWS) {
 test("logSumExpForward() reduces every row of [2, 3, 2]", () => {
   const x = randomTensor([12], 84, -5, 5).data;
   const out = new Float32Array(4);
-  logSumExpForward(x, out, 2, 3, 2);
+  logSumExpForward(x, out, 2, 3, 2, 0, 2);
   const expected = [0, 1, 2, 3].map((s) => {
     const z = row(x, Math.floor(s / 2), s % 2, 3, 2);
     return Math.log(z.reduce((a, v) => a + Math.exp(v), 0));
@@ -290,17 +290,17 @@ test("logSumExpForward() reduces every row of [2, 3, 2]", () => {
 });
 
 test("sumRange() adds a slice in float64 (1e8 + 1 − 1e8 = 1)", () => {
-  assert.equal(sumRange(new Float32Array([1e8, 1, -1e8])), 1);
+  assert.equal(sumRange(new Float32Array([1e8, 1, -1e8]), 0, 3), 1);
   assert.equal(sumRange([1, 2, 3, 4], 1, 3), 5);
-  assert.equal(sumRange(new Float32Array(0)), 0);
+  assert.equal(sumRange(new Float32Array(0), 0, 0), 0);
 });
 
 test("sumAxis() and meanAxis() reduce the middle axis of [2, 3, 4]", () => {
   const x = randomTensor([24], 85).data;
   const s = new Float32Array(8);
   const m = new Float32Array(8);
-  sumAxis(x, s, 2, 3, 4);
-  meanAxis(x, m, 2, 3, 4);
+  sumAxis(x, s, 2, 3, 4, 0, 2);
+  meanAxis(x, m, 2, 3, 4, 0, 2);
   const expected = Array.from(
     { length: 8 },
     (_, k) => row(x, Math.floor(k / 4), k % 4, 3, 4).reduce((a, b) => a + b, 0),
@@ -312,12 +312,12 @@ test("sumAxis() and meanAxis() reduce the middle axis of [2, 3, 4]", () => {
 test("sumAxis() with outer 1 is the column sum of an [N, C] matrix", () => {
   const x = new Float32Array([1, 2, 3, 4, 5, 6]);
   const out = new Float32Array(3);
-  sumAxis(x, out, 1, 2, 3);
+  sumAxis(x, out, 1, 2, 3, 0, 1);
   assert.deepEqual([...out], [5, 7, 9]);
 });
 
 test("meanAxis() over an empty axis is NaN, as PyTorch", () => {
   const out = new Float32Array(2);
-  meanAxis(new Float32Array(0), out, 1, 0, 2);
+  meanAxis(new Float32Array(0), out, 1, 0, 2, 0, 1);
   assert.ok(out.every(Number.isNaN));
 });
