@@ -293,7 +293,21 @@ export function biasAddBackward(
     if (biasSums.length < channels) biasSums = new Float64Array(channels);
     const sums = biasSums;
     sums.fill(0, 0, channels);
-    for (let o = 0; o < outer; o++) {
+    // Four rows a pass, each column's running sum in a register: the same additions in the same
+    // order as one row a pass, with a quarter of the loads and stores of the sums.
+    let o = 0;
+    for (; o + 4 <= outer; o += 4) {
+      const b0 = o * channels, b1 = b0 + channels, b2 = b1 + channels, b3 = b2 + channels;
+      for (let c = 0; c < channels; c++) {
+        let sum = sums[c];
+        sum += gy[b0 + c];
+        sum += gy[b1 + c];
+        sum += gy[b2 + c];
+        sum += gy[b3 + c];
+        sums[c] = sum;
+      }
+    }
+    for (; o < outer; o++) {
       const base = o * channels;
       for (let c = 0; c < channels; c++) sums[c] += gy[base + c];
     }
