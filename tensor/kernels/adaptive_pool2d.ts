@@ -5,6 +5,8 @@
  * sizes do not divide; with hOut = wOut = 1 this is the global average.
  */
 
+import { checkRowRange } from "./_range.ts";
+
 /**
  * y[p, i, j] = mean of the window of (i, j) in plane p of x.
  *
@@ -22,6 +24,7 @@ export function adaptiveAvgPool2dForward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("adaptiveAvgPool2dForward", lo, hi, planes);
   for (let p = lo; p < hi; p++) {
     for (let i = 0; i < hOut; i++) {
       const r0 = Math.floor((i * h) / hOut), r1 = Math.ceil(((i + 1) * h) / hOut);
@@ -55,6 +58,7 @@ export function adaptiveAvgPool2dBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("adaptiveAvgPool2dBackward", lo, hi, planes);
   gx.fill(0, lo * h * w, hi * h * w);
   for (let p = lo; p < hi; p++) {
     for (let i = 0; i < hOut; i++) {

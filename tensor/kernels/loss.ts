@@ -15,6 +15,8 @@
  */
 
 import { logSumExp } from "./reduce.ts";
+import { expNonPositive } from "./_fast_exp.ts";
+import { checkRowRange } from "./_range.ts";
 
 /** Class targets: indices as Int32Array, or Uint8Array straight from a dataset. */
 export type ClassTargets = Int32Array | Uint8Array;
@@ -75,6 +77,7 @@ export function nllForward(
   lo: number,
   hi: number,
 ): number {
+  checkRowRange("nllForward", lo, hi, n);
   let total = 0;
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -108,6 +111,7 @@ export function nllBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("nllBackward", lo, hi, n);
   gx.fill(0, lo * c * inner, hi * c * inner);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
@@ -146,6 +150,7 @@ export function crossEntropyForward(
   lo: number,
   hi: number,
 ): number {
+  checkRowRange("crossEntropyForward", lo, hi, n);
   const eps = labelSmoothing;
   let total = 0;
   for (let o = lo; o < hi; o++) {
@@ -197,6 +202,7 @@ export function crossEntropyBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("crossEntropyBackward", lo, hi, n);
   const b = labelSmoothing / c;
   let wTotal = c;
   if (weight !== null) {
@@ -218,7 +224,7 @@ export function crossEntropyBackward(
       const pCoef = g * (a + b * wTotal);
       for (let k = 0; k < c; k++) {
         const idx = base + k * inner;
-        gx[idx] = pCoef * Math.exp(logp[idx]) - g * b * (weight === null ? 1 : weight[k]);
+        gx[idx] = pCoef * expNonPositive(logp[idx]) - g * b * (weight === null ? 1 : weight[k]);
       }
       gx[base + t * inner] -= g * a;
     }
@@ -249,6 +255,7 @@ export function crossEntropyProbForward(
   lo: number,
   hi: number,
 ): number {
+  checkRowRange("crossEntropyProbForward", lo, hi, n);
   const keep = 1 - labelSmoothing;
   const add = labelSmoothing / c;
   let total = 0;
@@ -291,6 +298,7 @@ export function crossEntropyProbBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("crossEntropyProbBackward", lo, hi, n);
   const keep = 1 - labelSmoothing;
   const add = labelSmoothing / c;
   for (let o = lo; o < hi; o++) {
@@ -306,7 +314,7 @@ export function crossEntropyProbBackward(
       }
       for (let k = 0, idx = base; idx < end; k++, idx += inner) {
         const u = (weight === null ? 1 : weight[k]) * (keep * target[idx] + add);
-        gx[idx] = g * (Math.exp(logp[idx]) * uTotal - u);
+        gx[idx] = g * (expNonPositive(logp[idx]) * uTotal - u);
       }
     }
   }

@@ -7,6 +7,8 @@
  * by the two-pass formula Σ(x − mean)² / M, and results are rounded to float32 on store.
  */
 
+import { checkRowRange } from "./_range.ts";
+
 /**
  * Per-channel mean and BIASED variance over (n, l) of x viewed as [n, c, l]:
  * mean[ch] = Σ x / M, variance[ch] = Σ (x − mean)² / M with M = n·l.
@@ -160,6 +162,7 @@ export function layerNormForward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("layerNormForward", lo, hi, rows);
   for (let r = lo; r < hi; r++) {
     const base = r * size;
     const mu = sum(x, base, base + size) / size;
@@ -199,6 +202,7 @@ export function layerNormBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("layerNormBackward", lo, hi, rows);
   for (let r = lo; r < hi; r++) {
     const base = r * size;
     const mu = mean[r];

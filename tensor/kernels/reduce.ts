@@ -13,6 +13,9 @@
  * inputs (`y === x`, `gx === gy`): each row is read completely before it is written.
  */
 
+import { expNonPositive } from "./_fast_exp.ts";
+import { checkRowRange } from "./_range.ts";
+
 /**
  * Softmax along the middle axis: y[o,i,j] = exp(x[o,i,j] − m) / Σ_k exp(x[o,k,j] − m),
  * with m = max_k x[o,k,j].
@@ -29,6 +32,7 @@ export function softmaxForward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("softmaxForward", lo, hi, outer);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;
@@ -66,6 +70,7 @@ export function softmaxBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("softmaxBackward", lo, hi, outer);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;
@@ -93,6 +98,7 @@ export function logSoftmaxForward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("logSoftmaxForward", lo, hi, outer);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;
@@ -120,6 +126,7 @@ export function logSoftmaxBackward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("logSoftmaxBackward", lo, hi, outer);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;
@@ -151,7 +158,8 @@ export function logSumExp(x: Float32Array, offset: number, count: number, stride
   }
   if (max === -Infinity || max === Infinity) return max;
   let sum = 0;
-  for (let k = offset; k < end; k += stride) sum += Math.exp(x[k] - max);
+  // x[k] − max ≤ 0 here: the inlined exponential (Math.exp is a libm call, ~10 ns an element).
+  for (let k = offset; k < end; k += stride) sum += expNonPositive(x[k] - max);
   return max + Math.log(sum);
 }
 
@@ -170,6 +178,7 @@ export function logSumExpForward(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("logSumExpForward", lo, hi, outer);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
       out[o * inner + j] = logSumExp(x, o * size * inner + j, size, inner);
@@ -206,6 +215,7 @@ export function sumAxis(
   lo: number,
   hi: number,
 ): void {
+  checkRowRange("sumAxis", lo, hi, outer);
   for (let o = lo; o < hi; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;

@@ -321,3 +321,16 @@ test("meanAxis() over an empty axis is NaN, as PyTorch", () => {
   meanAxis(new Float32Array(0), out, 1, 0, 2, 0, 1);
   assert.ok(out.every(Number.isNaN));
 });
+
+test("a row range outside the rows is an error naming the kernel, not a partial pass", () => {
+  const x = new Float32Array(6), y = new Float32Array(6);
+  assert.throws(
+    () => softmaxForward(x, y, 2, 3, 1, 0, 3),
+    {
+      name: "RangeError",
+      message: /Cannot run softmaxForward: expected 0 ≤ lo ≤ hi ≤ 2 .*got lo 0, hi 3/,
+    },
+  );
+  assert.throws(() => sumAxis(x, y, 2, 3, 1, 1, 0), /Cannot run sumAxis/);
+  assert.throws(() => logSoftmaxForward(x, y, 2, 3, 1, -1, 1), /Cannot run logSoftmaxForward/);
+});
