@@ -15,6 +15,7 @@ import {
   ACTIVATIONS,
   logSoftmaxBackward,
   logSoftmaxForward,
+  scaleByDerivative,
   softmaxBackward,
   softmaxForward,
 } from "../tensor/kernels/mod.ts";
@@ -30,8 +31,10 @@ abstract class ElementwiseActivation extends Module {
   readonly #row: ActivationRow;
   readonly #a: number;
   readonly #b: number;
-  #cache: { input: Tensor; output: Tensor } | null = null;
+  // d = f'(x) of the last training forward, for rows that compute it there (GELU).
+  #cache: { input: Tensor; output: Tensor; derivative: Float64Array | null } | null = null;
   readonly #buffers = new BufferCache();
+  #derivative = new Float64Array(0);
 
   protected constructor(name: string, row: ActivationRow, a = 0, b = 0) {
     super();
@@ -41,11 +44,20 @@ abstract class ElementwiseActivation extends Module {
     this.#b = b;
   }
 
-  /** y = f(x) elementwise, any shape; caches x and y. */
+  /** y = f(x) elementwise, any shape; caches x and y (and f'(x) where the row computes it with y). */
   forward(input: Tensor): Tensor {
     const output = this.#buffers.tensor("output", input.shape, this.training, input.data);
-    activationForward(this.#row, input.data, output.data, this.#a, this.#b, 0, input.data.length);
-    this.#cache = { input, output };
+    const [x, y, n] = [input.data, output.data, input.data.length];
+    const withGrad = this.#row.forwardWithGradLoop;
+    if (this.training && withGrad !== undefined) {
+      if (this.#derivative.length < n) this.#derivative = new Float64Array(n);
+      const derivative = this.#derivative.subarray(0, n);
+      withGrad.call(this.#row, x, y, derivative, this.#a, this.#b, 0, n);
+      this.#cache = { input, output, derivative };
+      return output;
+    }
+    activationForward(this.#row, x, y, this.#a, this.#b, 0, n);
+    this.#cache = { input, output, derivative: null };
     return output;
   }
 
@@ -56,7 +68,9 @@ abstract class ElementwiseActivation extends Module {
     checkGradOutput(this.#name, gradOutput, output.shape);
     const gx = this.#buffers.tensor("gradInput", input.shape, this.training, gradOutput.data);
     const [x, y, gy] = [input.data, output.data, gradOutput.data];
-    activationBackward(this.#row, x, y, gy, gx.data, this.#a, this.#b, 0, x.length);
+    const { derivative } = this.#cache;
+    if (derivative !== null) scaleByDerivative(gy, derivative, gx.data, 0, x.length);
+    else activationBackward(this.#row, x, y, gy, gx.data, this.#a, this.#b, 0, x.length);
     return gx;
   }
 

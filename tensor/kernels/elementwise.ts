@@ -35,6 +35,20 @@ export interface ActivationRow {
     lo: number,
     hi: number,
   ): void;
+  /**
+   * `forwardLoop` that also writes f'(x) in float64 to d[lo:hi], for a backward that then only
+   * multiplies (`scaleByDerivative`): for the rows whose derivative costs as much as f and
+   * shares its work (GELU's Φ and Φ + xφ come from the same piece of the same table layout).
+   */
+  forwardWithGradLoop?(
+    x: Float32Array,
+    y: Float32Array,
+    d: Float64Array,
+    a: number,
+    b: number,
+    lo: number,
+    hi: number,
+  ): void;
   /** The same as `df` times gy over gx[lo:hi], written out (see `forwardLoop`). */
   backwardLoop?(
     x: Float32Array,
@@ -106,6 +120,13 @@ export const ACTIVATIONS = {
     backwardLoop(x, gy, gx, _a, lo, hi) {
       for (let i = lo; i < hi; i++) gx[i] = gy[i] * geluGrad(x[i]);
     },
+    forwardWithGradLoop(x, y, d, _a, _b, lo, hi) {
+      for (let i = lo; i < hi; i++) {
+        const v = x[i];
+        y[i] = v * normalCdf(v);
+        d[i] = geluGrad(v);
+      }
+    },
   },
   geluTanh: {
     f: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x))),
@@ -175,6 +196,21 @@ export function activationBackward(
   if (row.backwardLoop !== undefined) return row.backwardLoop(x, gy, gx, a, lo, hi);
   const df = row.df;
   for (let i = lo; i < hi; i++) gx[i] = gy[i] * df(x[i], y[i], a, b);
+}
+
+/**
+ * gx[i] = gy[i] · d[i] for lo ≤ i < hi: the chain rule through an activation whose forward
+ * saved its derivative (`forwardWithGradLoop`); the same float64 product and rounding as
+ * `activationBackward` (`gx` may be `gy`).
+ */
+export function scaleByDerivative(
+  gy: Float32Array,
+  d: Float64Array,
+  gx: Float32Array,
+  lo: number,
+  hi: number,
+): void {
+  for (let i = lo; i < hi; i++) gx[i] = gy[i] * d[i];
 }
 
 /** out[i] = x[i] + y[i] for lo ≤ i < hi (`out` may alias either input). */

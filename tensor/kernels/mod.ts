@@ -34,6 +34,7 @@ import {
   envVariable,
   geluBackwardWasm,
   geluForwardWasm,
+  geluForwardWithGradWasm,
   gemmWasm,
   KERNEL_CHOICES,
   type KernelChoice,
@@ -129,6 +130,10 @@ export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
       backwardLoop(x, gy, gx, a, lo, hi) {
         if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.backwardLoop(x, gy, gx, a, lo, hi);
         else geluBackwardWasm(x, gy, gx, lo, hi);
+      },
+      forwardWithGradLoop(x, y, d, a, b, lo, hi) {
+        if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.forwardWithGradLoop(x, y, d, a, b, lo, hi);
+        else geluForwardWithGradWasm(x, y, d, lo, hi);
       },
     },
   }

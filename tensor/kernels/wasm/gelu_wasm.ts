@@ -28,6 +28,49 @@ export function geluBackwardWasm(
   eighths("geluBackwardWasm", GELU_GRAD_EIGHTHS, x, gy, gx, lo, hi);
 }
 
+/**
+ * y[i] = x[i]·Φ(x[i]) and d[i] = Φ(x[i]) + x[i]·φ(x[i]) (GELU's derivative, float64) for
+ * lo ≤ i < hi in one pass: what the forward and `geluBackwardWasm` compute, bit for bit, with
+ * the piece of each input found once (`y` may be `x`).
+ */
+export function geluForwardWithGradWasm(
+  x: Float32Array,
+  y: Float32Array,
+  d: Float64Array,
+  lo: number,
+  hi: number,
+): void {
+  const instance = requireInstance("geluForwardWithGradWasm", "ACTIVATIONS.gelu of elementwise.ts");
+  // [Φ table | Φ + xφ table | x chunk | y chunk | d chunk (float64)], byte addresses 16-aligned
+  const phiAt = WORK_END;
+  const gradAt = phiAt + PHI_EIGHTHS.length * 8;
+  const xAt = gradAt + GELU_GRAD_EIGHTHS.length * 8;
+  const yAt = xAt + CHUNK * 4;
+  const dAt = yAt + CHUNK * 4;
+  const heap = instance.reserve(dAt + CHUNK * 8);
+  new Float64Array(heap.buffer, phiAt, PHI_EIGHTHS.length).set(PHI_EIGHTHS);
+  new Float64Array(heap.buffer, gradAt, GELU_GRAD_EIGHTHS.length).set(GELU_GRAD_EIGHTHS);
+  const heapD = new Float64Array(heap.buffer, dAt, CHUNK);
+  for (let start = lo; start < hi; start += CHUNK) {
+    const count = Math.min(CHUNK, hi - start);
+    const pairs = count >> 1;
+    const paired = start + 2 * pairs;
+    heap.set(x.subarray(start, paired), xAt >> 2);
+    const bad = instance.exports.eighthsBoth(xAt, yAt, dAt, pairs, phiAt, gradAt);
+    y.set(heap.subarray(yAt >> 2, (yAt >> 2) + 2 * pairs), start);
+    d.set(heapD.subarray(0, 2 * pairs), start);
+    // As in `eighths`: uncovered inputs and an odd last element in scalar float64, x read from
+    // the copy in wasm memory (y may be x).
+    for (let i = bad === 0 ? paired : start; i < start + count; i++) {
+      const inHeap = i < paired;
+      const v = inHeap ? heap[(xAt >> 2) + i - start] : x[i];
+      if (inHeap && v > -6.0625 && v < 5.9375) continue;
+      y[i] = v * normalCdf(v);
+      d[i] = geluGrad(v);
+    }
+  }
+}
+
 // out = [g·] [x·] P(x) over [lo, hi) in chunks: forward with g null (x·Φ), backward with g.
 function eighths(
   name: string,

@@ -1540,4 +1540,75 @@
       (local.set $g (i32.add (local.get $g) (i32.const 8)))
       (local.set $m (i32.add (local.get $m) (i32.const 8)))
       (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
+
+  ;; GELU's forward and its derivative in one pass over pairs of float32s at $x, sharing the piece
+  ;; and its powers: y = x * P_k(s) with P from $table (Phi) as float32 at $y, and d = Q_k(s) with Q
+  ;; from $table2 (Phi + x phi) as float64 at $d; both as `eighths` computes them (bit for bit).
+  ;; Returns how many inputs were outside (-6.0625, 5.9375) or NaN, for the caller to recompute.
+  (func (export "eighthsBoth") (param $x i32) (param $y i32) (param $d i32) (param $pairs i32)
+      (param $table i32) (param $table2 i32) (result i32)
+    (local $end i32) (local $bad i32) (local $p0 i32) (local $p1 i32) (local $p20 i32) (local $p21 i32)
+    (local $k v128) (local $v v128) (local $in v128) (local $u v128) (local $s v128) (local $s2 v128)
+    (local $s4 v128) (local $o0 i32) (local $o1 i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $pairs) (i32.const 3))))
+    (if (i32.eqz (local.get $pairs)) (then (return (i32.const 0))))
+    (loop $pair
+      (local.set $v (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $x))))
+      (local.set $in (v128.and
+        (f64x2.gt (local.get $v) (f64x2.splat (f64.const -6.0625)))
+        (f64x2.lt (local.get $v) (f64x2.splat (f64.const 5.9375)))))
+      (if (i32.eqz (i64x2.all_true (local.get $in)))
+        (then
+          (local.set $bad (i32.add (local.get $bad)
+            (i32.popcnt (i8x16.bitmask (i64x2.eq (local.get $in) (v128.const i64x2 0 0))))))))
+      (local.set $u (f64x2.add
+        (v128.and (local.get $v) (local.get $in)) (f64x2.splat (f64.const 6.0625))))
+      (local.set $k (i32x4.trunc_sat_f64x2_s_zero (f64x2.mul (local.get $u) (f64x2.splat (f64.const 8)))))
+      (local.set $s (f64x2.sub
+        (f64x2.sub (f64x2.mul (local.get $u) (f64x2.splat (f64.const 16)))
+          (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $k)) (f64x2.splat (f64.const 2))))
+        (f64x2.splat (f64.const 1))))
+      (local.set $o0 (i32.mul (i32x4.extract_lane 0 (local.get $k)) (i32.const 88)))
+      (local.set $o1 (i32.mul (i32x4.extract_lane 1 (local.get $k)) (i32.const 88)))
+      (local.set $p0 (i32.add (local.get $table) (local.get $o0)))
+      (local.set $p1 (i32.add (local.get $table) (local.get $o1)))
+      (local.set $p20 (i32.add (local.get $table2) (local.get $o0)))
+      (local.set $p21 (i32.add (local.get $table2) (local.get $o1)))
+      (local.set $s2 (f64x2.mul (local.get $s) (local.get $s)))
+      (local.set $s4 (f64x2.mul (local.get $s2) (local.get $s2)))
+      (v128.store64_lane 0 (local.get $y)
+        (f32x4.demote_f64x2_zero (f64x2.mul (local.get $v) (f64x2.add
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (v128.load64_lane offset=0 1 (local.get $p1) (v128.load64_zero offset=0 (local.get $p0))) (f64x2.mul (v128.load64_lane offset=8 1 (local.get $p1) (v128.load64_zero offset=8 (local.get $p0))) (local.get $s)))
+            (f64x2.mul (f64x2.add (v128.load64_lane offset=16 1 (local.get $p1) (v128.load64_zero offset=16 (local.get $p0))) (f64x2.mul (v128.load64_lane offset=24 1 (local.get $p1) (v128.load64_zero offset=24 (local.get $p0))) (local.get $s))) (local.get $s2)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.load64_lane offset=32 1 (local.get $p1) (v128.load64_zero offset=32 (local.get $p0))) (f64x2.mul (v128.load64_lane offset=40 1 (local.get $p1) (v128.load64_zero offset=40 (local.get $p0))) (local.get $s)))
+              (f64x2.mul (f64x2.add (v128.load64_lane offset=48 1 (local.get $p1) (v128.load64_zero offset=48 (local.get $p0))) (f64x2.mul (v128.load64_lane offset=56 1 (local.get $p1) (v128.load64_zero offset=56 (local.get $p0))) (local.get $s))) (local.get $s2)))
+            (local.get $s4)))
+        (f64x2.mul
+          (f64x2.add
+            (f64x2.add (v128.load64_lane offset=64 1 (local.get $p1) (v128.load64_zero offset=64 (local.get $p0))) (f64x2.mul (v128.load64_lane offset=72 1 (local.get $p1) (v128.load64_zero offset=72 (local.get $p0))) (local.get $s)))
+            (f64x2.mul (v128.load64_lane offset=80 1 (local.get $p1) (v128.load64_zero offset=80 (local.get $p0))) (local.get $s2)))
+          (f64x2.mul (local.get $s4) (local.get $s4)))))))
+      (v128.store (local.get $d) (f64x2.add
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (v128.load64_lane offset=0 1 (local.get $p21) (v128.load64_zero offset=0 (local.get $p20))) (f64x2.mul (v128.load64_lane offset=8 1 (local.get $p21) (v128.load64_zero offset=8 (local.get $p20))) (local.get $s)))
+            (f64x2.mul (f64x2.add (v128.load64_lane offset=16 1 (local.get $p21) (v128.load64_zero offset=16 (local.get $p20))) (f64x2.mul (v128.load64_lane offset=24 1 (local.get $p21) (v128.load64_zero offset=24 (local.get $p20))) (local.get $s))) (local.get $s2)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.load64_lane offset=32 1 (local.get $p21) (v128.load64_zero offset=32 (local.get $p20))) (f64x2.mul (v128.load64_lane offset=40 1 (local.get $p21) (v128.load64_zero offset=40 (local.get $p20))) (local.get $s)))
+              (f64x2.mul (f64x2.add (v128.load64_lane offset=48 1 (local.get $p21) (v128.load64_zero offset=48 (local.get $p20))) (f64x2.mul (v128.load64_lane offset=56 1 (local.get $p21) (v128.load64_zero offset=56 (local.get $p20))) (local.get $s))) (local.get $s2)))
+            (local.get $s4)))
+        (f64x2.mul
+          (f64x2.add
+            (f64x2.add (v128.load64_lane offset=64 1 (local.get $p21) (v128.load64_zero offset=64 (local.get $p20))) (f64x2.mul (v128.load64_lane offset=72 1 (local.get $p21) (v128.load64_zero offset=72 (local.get $p20))) (local.get $s)))
+            (f64x2.mul (v128.load64_lane offset=80 1 (local.get $p21) (v128.load64_zero offset=80 (local.get $p20))) (local.get $s2)))
+          (f64x2.mul (local.get $s4) (local.get $s4)))))
+      (local.set $y (i32.add (local.get $y) (i32.const 8)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br_if $pair (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $end))))
+    (local.get $bad))
 )

@@ -2,9 +2,13 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { geluBackwardWasm, geluForwardWasm } from "../../../tensor/kernels/wasm/gelu_wasm.ts";
+import {
+  geluBackwardWasm,
+  geluForwardWasm,
+  geluForwardWithGradWasm,
+} from "../../../tensor/kernels/wasm/gelu_wasm.ts";
 import { wasmSimdSupported } from "../../../tensor/kernels/wasm/gemm_wasm.ts";
-import { ACTIVATIONS } from "../../../tensor/kernels/elementwise.ts";
+import { ACTIVATIONS, scaleByDerivative } from "../../../tensor/kernels/elementwise.ts";
 import { ACTIVATIONS as ACTIVE, simdKernels } from "../../../tensor/kernels/mod.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
@@ -67,6 +71,28 @@ describe("GELU in WebAssembly", { skip }, () => {
       geluBackwardWasm(x, gy, gx, lo, hi);
       gelu.backwardLoop(x, gy, gxTs, 0, lo, hi);
       assertSameBits(gx, gxTs, "backward");
+    });
+  }
+
+  for (const { n, lo, hi } of cases) {
+    it(`forward with the derivative of ${n} inputs over [${lo}, ${hi}): y, d and gy·d as the loops`, () => {
+      const x = inputs(n, n + 2);
+      const gy = inputs(n, n + 3);
+      const y = new Float32Array(n).fill(7), yTs = new Float32Array(n).fill(7);
+      const d = new Float64Array(n).fill(7), dTs = new Float64Array(n).fill(7);
+      geluForwardWithGradWasm(x, y, d, lo, hi);
+      gelu.forwardWithGradLoop(x, yTs, dTs, 0, 0, lo, hi);
+      assertSameBits(y, yTs, "forward");
+      for (let i = 0; i < n; i++) {
+        if (!Object.is(d[i], dTs[i])) assert.fail(`derivative ${i}: ${d[i]}, TypeScript ${dTs[i]}`);
+      }
+      const forwardOnly = new Float32Array(n).fill(7);
+      gelu.forwardLoop(x, forwardOnly, 0, 0, lo, hi);
+      assertSameBits(yTs, forwardOnly, "forwardWithGradLoop's y against forwardLoop");
+      const gx = new Float32Array(n).fill(7), gxTs = new Float32Array(n).fill(7);
+      scaleByDerivative(gy, d, gx, lo, hi);
+      gelu.backwardLoop(x, gy, gxTs, 0, lo, hi);
+      assertSameBits(gx, gxTs, "gy·d against backwardLoop");
     });
   }
 
