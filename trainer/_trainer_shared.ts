@@ -10,6 +10,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import type { BufferCache } from "../tensor/buffers.ts";
 import type { Rng } from "../tensor/rng.ts";
 import { checkArgumentCount, checkOptions } from "../tensor/options.ts";
+import { gatherPixels, pixelTable } from "../tensor/kernels/mod.ts";
 import { Module } from "../layers/module.ts";
 import { buildModel, type ModelSpec } from "../layers/spec.ts";
 import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from "../losses/mod.ts";
@@ -100,7 +101,8 @@ export function lossTarget(
 ): Tensor | Int32Array {
   if (classTargets) return labels;
   const k = output.shape[1];
-  const onehot = buffers?.tensor("onehot", [labels.length, k], true) ?? Tensor.zeros([labels.length, k]);
+  const onehot = buffers?.tensor("onehot", [labels.length, k], true) ??
+    Tensor.zeros([labels.length, k]);
   onehot.data.fill(0);
   for (let i = 0; i < labels.length; i++) onehot.data[i * k + labels[i]] = 1;
   return onehot;
@@ -158,6 +160,12 @@ export interface BatchSource {
   sample: number[];
   /** Byte → float and per-channel normalization (images); null for vectors. */
   transform: Transform | null;
+  /**
+   * The same conversion as one table lookup per byte (`pixelTable`), for a batch that is not
+   * augmented first; null where the transform must run (no byte images, or a mean/std that does
+   * not fit the channels: the transform then says so).
+   */
+  pixels: Float32Array | null;
   /** Random crop and flip (training only); null when none was asked for. */
   augment: Transform | null;
   /** Targets (and predictions) per row: 1, or L for token windows (`[N·L]` targets). */
@@ -173,6 +181,7 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
       count: data.shape[0],
       sample: [data.shape[1]],
       transform: null,
+      pixels: null,
       augment: null,
       targetsPerRow: 1,
     };
@@ -180,7 +189,9 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
   if (data.kind === "tokens") {
     checkTokenData(data, "Cannot use the data");
     if ((augment.cropPadding ?? 0) > 0 || augment.flip) {
-      throw new TypeError("Cannot use the data: crop and flip augmentation apply to images, not tokens");
+      throw new TypeError(
+        "Cannot use the data: crop and flip augmentation apply to images, not tokens",
+      );
     }
     return {
       rows: data.tokens,
@@ -188,6 +199,7 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
       count: data.shape[0],
       sample: [data.shape[1]],
       transform: null,
+      pixels: null,
       augment: null,
       targetsPerRow: data.shape[1],
     };
@@ -204,6 +216,9 @@ export function batchSource(data: TrainData, augment: Augment = {}): BatchSource
     count: data.shape[0],
     sample: [c, h, w],
     transform: compose([toFloat(), normalize(data.mean, data.std)]),
+    pixels: data.mean.length === 1 || data.mean.length === c
+      ? pixelTable(data.mean, data.std, c)
+      : null,
     augment: steps.length > 0 ? compose(steps) : null,
     targetsPerRow: 1,
   };
@@ -225,7 +240,8 @@ export function gatherBatch(
   const { rows, sample, count: n } = source;
   const size = sample.reduce((a, b) => a * b, 1);
   const reuse = buffers !== undefined;
-  const buffer = buffers?.floats("x", indices.length * size, reuse) ?? new Float32Array(indices.length * size);
+  const buffer = buffers?.floats("x", indices.length * size, reuse) ??
+    new Float32Array(indices.length * size);
   const targets = indices.length * source.targetsPerRow;
   const labels = buffers?.ints("labels", targets, reuse) ?? new Int32Array(targets);
   if (source.targetsPerRow > 1) {
@@ -238,9 +254,18 @@ export function gatherBatch(
     if (!(row >= 0 && row < n)) {
       throw new RangeError(`Cannot gather a batch: index ${row} is outside [0, ${n})`);
     }
-    const src = row * size;
-    for (let k = 0; k < size; k++) buffer[b * size + k] = rows[src + k];
     labels[b] = source.labels[row];
+  }
+  const augmented = training && source.augment !== null;
+  if (!augmented && source.pixels !== null && rows instanceof Uint8Array) {
+    // Converted and normalized in the gather: the transform's values, by table.
+    const channels = sample[0];
+    gatherPixels(rows, indices, channels, size / channels, source.pixels, buffer);
+    return { x: new Tensor(buffer, [indices.length, ...sample]), labels };
+  }
+  for (let b = 0; b < indices.length; b++) {
+    const src = indices[b] * size;
+    for (let k = 0; k < size; k++) buffer[b * size + k] = rows[src + k];
   }
   let x = new Tensor(buffer, [indices.length, ...sample]);
   if (training && source.augment !== null) x = source.augment(x, rng);

@@ -269,6 +269,7 @@ export * from "./adaptive_pool2d.ts";
 export * from "./loss.ts";
 export * from "./pointwise_loss.ts";
 export * from "./embedding.ts";
+export * from "./pixels.ts";
 export * from "./recurrent.ts";
 export * from "./attention.ts";
 export * from "./finite.ts";
