@@ -11,8 +11,7 @@
  */
 
 import * as Comlink from "comlink";
-import { firstNonFinite, sumIntoFinite } from "../tensor/kernels/finite.ts";
-import { zeroFloats } from "../tensor/kernels/mod.ts";
+import { firstNonFinite, sumIntoFinite, zeroFloats } from "../tensor/kernels/mod.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { BufferCache, reusingBuffers } from "../tensor/buffers.ts";
 import { manualSeed, type Rng } from "../tensor/rng.ts";
@@ -257,7 +256,10 @@ function trainStep(
   let updated = !anyFault(st, FAULT.loss);
   if (updated) {
     const { lo, hi, slots } = st;
-    const bad = sumIntoFinite(slots[0], slots.slice(1), lo, hi);
+    // One worker has nothing to add: only the check, by the active (WebAssembly) firstNonFinite.
+    const bad = workers > 1
+      ? sumIntoFinite(slots[0], slots.slice(1), lo, hi)
+      : firstNonFinite(slots[0], lo, hi);
     if (bad >= 0) {
       fault = { kind: "gradient", value: slots[0][bad], index: bad };
       Atomics.store(st.control, faultFlag(workers, index), FAULT.gradient);

@@ -26,7 +26,7 @@ import { lstat, mkdir, readlink, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Tensor } from "../tensor/tensor.ts";
 import { formatShape, sameShape } from "../tensor/shape.ts";
-import { firstNonFinite } from "../tensor/kernels/finite.ts";
+import { firstNonFinite } from "../tensor/kernels/mod.ts";
 import { encodeSafetensorsChunks, type WritableDtype } from "./safetensors.ts";
 import {
   readJsonFile,

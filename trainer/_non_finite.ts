@@ -3,7 +3,7 @@
  * or parameter, with what and where) and the scan that finds one in a model.
  */
 
-import { firstNonFinite } from "../tensor/kernels/finite.ts";
+import { firstNonFinite } from "../tensor/kernels/mod.ts";
 import type { Module } from "../layers/module.ts";
 
 /** What a `NonFiniteError` found: a loss, a gradient element or a parameter element. */

@@ -18,6 +18,7 @@ import {
 } from "./conv2d.ts";
 import { maxPool2dForward as maxPool2dForwardTs } from "./pool2d.ts";
 import { ACTIVATIONS as ACTIVATIONS_TS } from "./elementwise.ts";
+import { firstNonFinite as firstNonFiniteTs } from "./finite.ts";
 import {
   adagradKernel as adagradKernelTs,
   adamKernel as adamKernelTs,
@@ -32,6 +33,7 @@ import {
   conv2dBackwardWeightWasm,
   conv2dForwardWasm,
   envVariable,
+  firstNonFiniteWasm,
   geluBackwardWasm,
   geluForwardWasm,
   geluForwardWithGradWasm,
@@ -226,6 +228,19 @@ export const lionKernel: typeof lionKernelTs = simdKernels
   }
   : lionKernelTs;
 
+/** Below this many floats the WebAssembly call and copy cost more than they save. */
+const WASM_FINITE_MIN = 1024;
+
+/**
+ * The active firstNonFinite (finite.ts's contract): WebAssembly f32x4 where the SIMD kernels run,
+ * for ranges of {@linkcode WASM_FINITE_MIN} floats or more (~3× faster; the same index).
+ */
+export const firstNonFinite: typeof firstNonFiniteTs = simdKernels
+  ? function firstNonFinite(a, lo, hi) {
+    return hi - lo < WASM_FINITE_MIN ? firstNonFiniteTs(a, lo, hi) : firstNonFiniteWasm(a, lo, hi);
+  }
+  : firstNonFiniteTs;
+
 /**
  * One line for start-up reports: `kernels blas: OpenBLAS ... (...); not wasm: blas runs first; not ts: ...`.
  */
@@ -241,6 +256,7 @@ export * from "./blas/mod.ts";
 export { conv2dBackwardInputTs, conv2dBackwardWeightTs, conv2dForwardTs };
 export { maxPool2dForwardTs };
 export { ACTIVATIONS_TS };
+export { firstNonFiniteTs };
 export { adagradKernelTs, adamKernelTs, lionKernelTs, rmspropKernelTs, sgdKernelTs };
 export {
   type Conv2dGeometry,

@@ -169,6 +169,8 @@ export interface WasmKernelExports {
    * (gelu_wasm.ts); returns the count of inputs outside the table's range (outputs to redo).
    */
   eighths(x: number, g: number, y: number, pairs: number, table: number, mulX: number): number;
+  /** The index of the first non-finite of `n` floats at `x`, or -1 (finite_wasm.ts). */
+  firstNonFinite(x: number, n: number): number;
   /**
    * y = x·P(x) (float32) and d = Q(x) (float64) on `pairs` pairs, P and Q the eighths polynomials
    * at `table` and `table2` (gelu_wasm.ts); returns the count of inputs outside their range.

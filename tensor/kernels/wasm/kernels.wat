@@ -1611,4 +1611,38 @@
       (local.set $d (i32.add (local.get $d) (i32.const 16)))
       (br_if $pair (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $end))))
     (local.get $bad))
+
+  ;; The index of the first non-finite float32 (NaN or +-Infinity) among $n at $x, or -1: sixteen
+  ;; at a time, x - x is 0 for a finite x and NaN otherwise, and a NaN survives the sum of four
+  ;; such vectors; a block that is not all zeros is scanned one by one for its first.
+  (func (export "firstNonFinite") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $end16 i32) (local $acc v128) (local $v v128) (local $j i32)
+    (local.set $end16 (i32.and (local.get $n) (i32.const -16)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end16)))
+        (local.set $j (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $v (v128.load offset=0 (local.get $j)))
+        (local.set $acc (f32x4.sub (local.get $v) (local.get $v)))
+        (local.set $v (v128.load offset=16 (local.get $j)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (local.get $v) (local.get $v))))
+        (local.set $v (v128.load offset=32 (local.get $j)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (local.get $v) (local.get $v))))
+        (local.set $v (v128.load offset=48 (local.get $j)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.sub (local.get $v) (local.get $v))))
+        (br_if $done (v128.any_true (f32x4.ne (local.get $acc) (local.get $acc))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $blocks)))
+    ;; from $i (a flagged block, or the tail) one by one
+    (block $none
+      (loop $scalar
+        (br_if $none (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $j (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))
+        (if (f32.ne
+              (f32.sub (f32.load (local.get $j)) (f32.load (local.get $j)))
+              (f32.const 0))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scalar)))
+    (i32.const -1))
 )

@@ -9,5 +9,6 @@ export * from "./gemm_wasm.ts";
 export * from "./conv2d_wasm.ts";
 export * from "./pool2d_wasm.ts";
 export * from "./gelu_wasm.ts";
+export * from "./finite_wasm.ts";
 export * from "./optimizer_wasm.ts";
 export * from "./kernels_env.ts";
