@@ -59,15 +59,10 @@ export function geluForwardWithGradWasm(
     const bad = instance.exports.eighthsBoth(xAt, yAt, dAt, pairs, phiAt, gradAt);
     y.set(heap.subarray(yAt >> 2, (yAt >> 2) + 2 * pairs), start);
     d.set(heapD.subarray(0, 2 * pairs), start);
-    // As in `eighths`: uncovered inputs and an odd last element in scalar float64, x read from
-    // the copy in wasm memory (y may be x).
-    for (let i = bad === 0 ? paired : start; i < start + count; i++) {
-      const inHeap = i < paired;
-      const v = inHeap ? heap[(xAt >> 2) + i - start] : x[i];
-      if (inHeap && v > -6.0625 && v < 5.9375) continue;
+    redoUncovered(bad, x, heap, xAt, start, count, (i, v) => {
       y[i] = v * normalCdf(v);
       d[i] = geluGrad(v);
-    }
+    });
   }
 }
 
@@ -104,16 +99,34 @@ function eighths(
       forward ? 1 : 0,
     );
     out.set(heap.subarray(outAt >> 2, (outAt >> 2) + 2 * pairs), start);
-    // The lanes the tables do not cover, and an odd last element, in scalar float64; inputs are
-    // read from the copies in wasm memory, since `out` may be `x` or `g`.
-    const paired = start + 2 * pairs;
-    for (let i = bad === 0 ? paired : start; i < start + count; i++) {
-      const inHeap = i < paired;
-      const v = inHeap ? heap[(xAt >> 2) + i - start] : x[i];
-      if (inHeap && v > -6.0625 && v < 5.9375) continue;
+    redoUncovered(bad, x, heap, xAt, start, count, (i, v, inHeap) => {
       out[i] = forward
         ? v * normalCdf(v)
         : (inHeap ? heap[(gAt >> 2) + i - start] : g[i]) * geluGrad(v);
-    }
+    });
+  }
+}
+
+/**
+ * After a chunk of `count` inputs from `start` went through the tables (`bad` of its pairs' lanes
+ * uncovered): calls `redo(i, x[i], inHeap)` for each input outside (−6.0625, 5.9375) or NaN (the
+ * tables' range, as _erf.ts's) and for an odd last one, to compute in scalar float64. Paired inputs
+ * are read from their copy in wasm memory at `xAt` (`inHeap`), since an output may be `x` itself.
+ */
+function redoUncovered(
+  bad: number,
+  x: Float32Array,
+  heap: Float32Array,
+  xAt: number,
+  start: number,
+  count: number,
+  redo: (i: number, v: number, inHeap: boolean) => void,
+): void {
+  const paired = start + ((count >> 1) << 1);
+  for (let i = bad === 0 ? paired : start; i < start + count; i++) {
+    const inHeap = i < paired;
+    const v = inHeap ? heap[(xAt >> 2) + i - start] : x[i];
+    if (inHeap && v > -6.0625 && v < 5.9375) continue;
+    redo(i, v, inHeap);
   }
 }
