@@ -113,8 +113,24 @@ export const maxPool2dForward: typeof maxPool2dForwardTs = simdKernels
   ? maxPool2dForwardWasm
   : maxPool2dForwardTs;
 
-/** Below this many elements a WebAssembly call and its copies cost more than they save. */
+/**
+ * `wasm` for calls whose range [lo, hi) (arguments `loAt` and `loAt + 1`) holds at least `min`
+ * elements, `ts` for shorter ones, where a WebAssembly call and its copies cost more than they
+ * save; both give the same values.
+ */
+function bySize<A extends unknown[], R>(
+  ts: (...args: A) => R,
+  wasm: (...args: A) => R,
+  min: number,
+  loAt: number,
+): (...args: A) => R {
+  return (...args: A) =>
+    ((args[loAt + 1] as number) - (args[loAt] as number) < min ? ts : wasm)(...args);
+}
+
+/** GELU's break-even range length (gelu_wasm.ts). */
 const WASM_GELU_MIN = 256;
+const gelu = ACTIVATIONS_TS.gelu;
 
 /**
  * elementwise.ts's activation table, with GELU's loops in WebAssembly f64x2 where the SIMD
@@ -124,19 +140,25 @@ export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
   ? {
     ...ACTIVATIONS_TS,
     gelu: {
-      ...ACTIVATIONS_TS.gelu,
-      forwardLoop(x, y, a, b, lo, hi) {
-        if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.forwardLoop(x, y, a, b, lo, hi);
-        else geluForwardWasm(x, y, lo, hi);
-      },
-      backwardLoop(x, gy, gx, a, lo, hi) {
-        if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.backwardLoop(x, gy, gx, a, lo, hi);
-        else geluBackwardWasm(x, gy, gx, lo, hi);
-      },
-      forwardWithGradLoop(x, y, d, a, b, lo, hi) {
-        if (hi - lo < WASM_GELU_MIN) ACTIVATIONS_TS.gelu.forwardWithGradLoop(x, y, d, a, b, lo, hi);
-        else geluForwardWithGradWasm(x, y, d, lo, hi);
-      },
+      ...gelu,
+      forwardLoop: bySize(
+        gelu.forwardLoop,
+        (x, y, _a, _b, lo, hi) => geluForwardWasm(x, y, lo, hi),
+        WASM_GELU_MIN,
+        4,
+      ),
+      backwardLoop: bySize(
+        gelu.backwardLoop,
+        (x, gy, gx, _a, lo, hi) => geluBackwardWasm(x, gy, gx, lo, hi),
+        WASM_GELU_MIN,
+        4,
+      ),
+      forwardWithGradLoop: bySize(
+        gelu.forwardWithGradLoop,
+        (x, y, d, _a, _b, lo, hi) => geluForwardWithGradWasm(x, y, d, lo, hi),
+        WASM_GELU_MIN,
+        5,
+      ),
     },
   }
   : ACTIVATIONS_TS;
@@ -161,84 +183,35 @@ const wasmSgdPays = !String(globalThis.navigator?.userAgent).startsWith("Bun/");
  * (bit-for-bit the same values).
  */
 export const sgdKernel: typeof sgdKernelTs = simdKernels && wasmSgdPays
-  ? function sgdKernel(
-    param,
-    grad,
-    buf,
-    lo,
-    hi,
-    lr,
-    momentum,
-    dampening,
-    wd,
-    sign,
-    first,
-    nesterov,
-  ) {
-    const kernel = hi - lo < WASM_SGD_MIN ? sgdKernelTs : sgdKernelWasm;
-    kernel(param, grad, buf, lo, hi, lr, momentum, dampening, wd, sign, first, nesterov);
-  }
+  ? bySize(sgdKernelTs, sgdKernelWasm, WASM_SGD_MIN, 3)
   : sgdKernelTs;
 
 /** The active Adam/AdamW loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
 export const adamKernel: typeof adamKernelTs = simdKernels
-  ? function adamKernel(
-    param,
-    grad,
-    m,
-    v,
-    vMax,
-    lo,
-    hi,
-    b1,
-    b2,
-    stepSize,
-    bc2Sqrt,
-    eps,
-    sign,
-    l2,
-    decay,
-  ) {
-    const kernel = hi - lo < WASM_ADAM_MIN ? adamKernelTs : adamKernelWasm;
-    kernel(param, grad, m, v, vMax, lo, hi, b1, b2, stepSize, bc2Sqrt, eps, sign, l2, decay);
-  }
+  ? bySize(adamKernelTs, adamKernelWasm, WASM_ADAM_MIN, 5)
   : adamKernelTs;
 
 /** The active RMSprop loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
 export const rmspropKernel: typeof rmspropKernelTs = simdKernels
-  ? function rmspropKernel(param, grad, sq, gAvg, buf, lo, hi, lr, alpha, eps, wd, momentum, sign) {
-    const kernel = hi - lo < WASM_ADAM_MIN ? rmspropKernelTs : rmspropKernelWasm;
-    kernel(param, grad, sq, gAvg, buf, lo, hi, lr, alpha, eps, wd, momentum, sign);
-  }
+  ? bySize(rmspropKernelTs, rmspropKernelWasm, WASM_ADAM_MIN, 5)
   : rmspropKernelTs;
 
 /** The active Adagrad loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
 export const adagradKernel: typeof adagradKernelTs = simdKernels
-  ? function adagradKernel(param, grad, sum, lo, hi, clr, eps, wd, sign) {
-    const kernel = hi - lo < WASM_ADAM_MIN ? adagradKernelTs : adagradKernelWasm;
-    kernel(param, grad, sum, lo, hi, clr, eps, wd, sign);
-  }
+  ? bySize(adagradKernelTs, adagradKernelWasm, WASM_ADAM_MIN, 3)
   : adagradKernelTs;
 
 /** The active Lion loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_LION_MIN} elements). */
 export const lionKernel: typeof lionKernelTs = simdKernels
-  ? function lionKernel(param, grad, m, lo, hi, lr, beta1, beta2, decay) {
-    const kernel = hi - lo < WASM_LION_MIN ? lionKernelTs : lionKernelWasm;
-    kernel(param, grad, m, lo, hi, lr, beta1, beta2, decay);
-  }
+  ? bySize(lionKernelTs, lionKernelWasm, WASM_LION_MIN, 3)
   : lionKernelTs;
-
-/** Below this many floats the WebAssembly call and copy cost more than they save. */
-const WASM_FINITE_MIN = 1024;
 
 /**
  * The active firstNonFinite (finite.ts's contract): WebAssembly f32x4 where the SIMD kernels run,
- * for ranges of {@linkcode WASM_FINITE_MIN} floats or more (~3× faster; the same index).
+ * for ranges of 1024 floats or more (~3× faster; the same index).
  */
 export const firstNonFinite: typeof firstNonFiniteTs = simdKernels
-  ? function firstNonFinite(a, lo, hi) {
-    return hi - lo < WASM_FINITE_MIN ? firstNonFiniteTs(a, lo, hi) : firstNonFiniteWasm(a, lo, hi);
-  }
+  ? bySize(firstNonFiniteTs, firstNonFiniteWasm, 1024, 1)
   : firstNonFiniteTs;
 
 /**
