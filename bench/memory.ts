@@ -17,11 +17,18 @@
  *   deno run -A bench/memory.ts --load-only --dataset cifar10 --mirror /tmp/cifar_synth
  *   bun bench/memory.ts --workers-only --workers 2
  *
- * Per-epoch samples/s and RSS are printed too (long-run stability: many short epochs).
+ * Per-epoch samples/s and RSS are printed too (long-run stability: many short epochs), with
+ * measures that tell a slow epoch of the machine from slow code: the CPU time the hypervisor
+ * stole in it (/proc/stat); two canaries, run by this process every 250 ms: a fixed loop over
+ * 4 kB in cache (core) and a read of 32 MB (memory), each as the median over the epoch of the
+ * CPU time it took (this process's user + system time: a core shared with another machine's
+ * thread or a busier memory bus raise it, waiting for a core does not); and the CPU seconds
+ * of the child's threads by name (Deno's workers are worker-1, worker-2; V8's helper
+ * threads, which run its concurrent garbage collection, V8 DefaultWorke).
  */
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +53,10 @@ const { values } = parseArgs({
   },
 });
 const MB = 1 / (1024 * 1024);
+/** The canary's 4 kB (see {@linkcode canary}). */
+const canaryData = Float64Array.from({ length: 512 }, (_, i) => Math.sin(i));
+/** The memory canary's 32 MB, written so that its pages are real (not the shared zero page). */
+const memoryCanaryData = new Float64Array(4 << 20).fill(1);
 
 if (values["load-only"]) {
   await loadOnly();
@@ -84,8 +95,25 @@ async function measure(runtime: string): Promise<void> {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const phases = new Map<string, { rss: number; hwm: number; from: number }>();
-  const epochs: { epoch: number; sps: number; rss: number; seconds: number; cpu: number }[] = [];
+  const epochs: {
+    epoch: number;
+    sps: number;
+    rss: number;
+    seconds: number;
+    cpu: number;
+    steal: number;
+    canary: number;
+    memoryCanary: number;
+    threads: Map<string, number>;
+  }[] = [];
   let cpuBefore = 0;
+  let stealBefore = stolenSeconds();
+  let [coreTimes, memoryTimes]: number[][] = [[], []];
+  let threadsBefore = new Map<string, number>();
+  const canaryTimer = setInterval(() => {
+    coreTimes.push(cpuMs(canary));
+    memoryTimes.push(cpuMs(memoryCanary));
+  }, 250);
   let phase = "load";
   let target = 0; // pid of the runtime (time's child)
   let rss = 0;
@@ -127,21 +155,29 @@ async function measure(runtime: string): Promise<void> {
       if (event.event === "epoch") {
         // CPU seconds of the whole process (all threads) since the last epoch: unlike wall
         // time, barely moved by other work on a shared machine.
-        const cpu = cpuSeconds(target);
+        const cpu = cpuSeconds(target), steal = stolenSeconds(), threads = threadSeconds(target);
         epochs.push({
           epoch: +event.epoch,
           sps: +event.samplesPerSecond,
           rss,
           seconds: +event.seconds,
           cpu: cpu - cpuBefore,
+          steal: steal - stealBefore,
+          canary: median(coreTimes),
+          memoryCanary: median(memoryTimes),
+          threads: new Map(
+            [...threads].map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)]),
+          ),
         });
-        cpuBefore = cpu;
+        [cpuBefore, stealBefore, coreTimes, memoryTimes] = [cpu, steal, [], []];
+        threadsBefore = threads;
         phase = +event.epoch + 1 >= Number(values.epochs) + 1 ? "eval" : "steady";
       }
     }
   });
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
   clearInterval(timer);
+  clearInterval(canaryTimer);
   const time = await readFile(timeFile, "utf8").catch(() => "");
   const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(time)?.[1] ?? 0) * 1024;
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)/.exec(time)?.[1] ?? "?";
@@ -160,13 +196,16 @@ async function measure(runtime: string): Promise<void> {
     `| whole process (/usr/bin/time -v) | | | ${(peak * MB).toFixed(0)} (wall ${wall}) |`,
   );
   console.log(
-    `\n| epoch | samples/s | seconds | CPU s (all threads, with its test pass) | RSS at its end (MB) |`,
+    `\n| epoch | samples/s | seconds | CPU s (all threads, with its test pass) | RSS at its end (MB) | stolen CPU s | canaries: core, memory (CPU ms, median) | CPU s by thread |`,
   );
-  console.log(`|---:|---:|---:|---:|---:|`);
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|---|`);
   for (const e of epochs) {
     console.log(
       `| ${e.epoch} | ${e.sps.toFixed(1)} | ${e.seconds.toFixed(1)} | ${e.cpu.toFixed(1)} | ${
         (e.rss * MB).toFixed(0)
+      } | ${e.steal.toFixed(1)} | ${e.canary.toFixed(3)}, ${e.memoryCanary.toFixed(3)} | ${
+        [...e.threads].filter(([, s]) => s >= 0.1).map(([n, s]) => `${n} ${s.toFixed(1)}`)
+          .join(", ")
       } |`,
     );
   }
@@ -180,6 +219,10 @@ async function measure(runtime: string): Promise<void> {
       `slowest epoch: ${spread(epochs.map((e) => e.sps))} of the median samples/s; by CPU time ` +
         `per epoch (epochs 2+, what other processes barely move): ${
           spread(epochs.slice(1).map((e) => 1 / e.cpu))
+        }; correlation of epoch seconds with the core canary ${
+          correlation(epochs.map((e) => e.seconds), epochs.map((e) => e.canary)).toFixed(2)
+        }, with the memory canary ${
+          correlation(epochs.map((e) => e.seconds), epochs.map((e) => e.memoryCanary)).toFixed(2)
         }`,
     );
   }
@@ -188,6 +231,85 @@ async function measure(runtime: string): Promise<void> {
 /** `--v8-flags=…` for Deno when `--deno-v8-flags` is given. */
 function denoFlags(): string[] {
   return values["deno-v8-flags"] ? [`--v8-flags=${values["deno-v8-flags"]}`] : [];
+}
+
+/** Seconds the hypervisor ran something else while this machine's CPUs wanted to run (all CPUs). */
+function stolenSeconds(): number {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+    return Number(cpu[8]) / 100; // "cpu user nice system idle iowait irq softirq steal …", 100 Hz ticks
+  } catch {
+    return NaN;
+  }
+}
+
+/** Milliseconds of this process's CPU time (user + system) that `run` took. */
+function cpuMs(run: () => void): number {
+  const before = process.cpuUsage();
+  run();
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
+}
+
+/** Pearson's correlation coefficient of two equally long series. */
+function correlation(a: number[], b: number[]): number {
+  const mean = (v: number[]) => v.reduce((sum, x) => sum + x, 0) / v.length;
+  const [ma, mb] = [mean(a), mean(b)];
+  let [ab, aa, bb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
+}
+
+/** A fixed loop over 4 kB (about 2 ms on the project's machine). */
+function canary(): void {
+  // Four independent sums, so the loop is bound by the core's throughput as the kernels are.
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (let round = 0; round < 8000; round++) {
+    for (let i = 0; i < canaryData.length; i += 4) {
+      s0 += canaryData[i] * canaryData[(i * 7) & 511];
+      s1 += canaryData[i + 1] * canaryData[(i * 7 + 7) & 511];
+      s2 += canaryData[i + 2] * canaryData[(i * 7 + 14) & 511];
+      s3 += canaryData[i + 3] * canaryData[(i * 7 + 21) & 511];
+    }
+  }
+  if (s0 + s1 + s2 + s3 === 12345.678) console.log(s0); // keeps the loop from being optimized away
+}
+
+/** Reads 32 MB, more than this CPU's last-level cache share. */
+function memoryCanary(): void {
+  let s0 = 0, s1 = 0;
+  const data = memoryCanaryData;
+  for (let i = 0; i < data.length; i += 16) {
+    s0 += data[i];
+    s1 += data[i + 8];
+  }
+  if (s0 + s1 === 12345.678) console.log(s0);
+}
+
+/** CPU seconds of each thread name of process `pid` so far (threads of one name summed). */
+function threadSeconds(pid: number): Map<string, number> {
+  const seconds = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+      seconds.set(name, (seconds.get(name) ?? 0) + cpu);
+    }
+  } catch {
+    // the process (or one thread) ended between the listing and the read
+  }
+  return seconds;
 }
 
 /** User + system CPU seconds of process `pid` so far (all its threads), from /proc/<pid>/stat. */

@@ -61,6 +61,8 @@ export interface ActivationRow {
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** The largest finite float32: below −FLT_MAX a float32 input can only be −∞. */
+const FLT_MAX = 3.4028234663852886e38;
 const GELU_TANH_C = 0.044715;
 
 /**
@@ -80,15 +82,17 @@ const GELU_TANH_C = 0.044715;
  */
 export const ACTIVATIONS = {
   relu: {
-    f: (x) => (x + Math.abs(x)) * 0.5,
+    f: (x) => reluOf(x),
     df: (x) => (x > 0 ? 1 : 0),
     // Branch-free: with inputs of random sign, a branch per element mispredicts half the
     // time and costs ~10× the arithmetic. (x + |x|)·0.5 is exactly x for x > 0 (2x is
-    // exact in float64), 0 for x ≤ 0, NaN for NaN.
+    // exact in float64), 0 for x ≤ 0, NaN for NaN; −∞ alone (−∞ + ∞ is NaN) is first raised
+    // to −FLT_MAX, a comparison that is false for every other input and so always predicted.
     forwardLoop(x, y, _a, _b, lo, hi) {
       for (let i = lo; i < hi; i++) {
         const v = x[i];
-        y[i] = (v + Math.abs(v)) * 0.5;
+        const c = v < -FLT_MAX ? -FLT_MAX : v;
+        y[i] = (c + Math.abs(c)) * 0.5;
       }
     },
     // On the bits: x > 0 exactly when x's int32 bits are > 0 (+0 is 0, −0 and negatives
@@ -377,4 +381,10 @@ function softplusUnit(z: number): number {
 /** The int32 view of a float32 array's bits (same memory). */
 function bits(a: Float32Array): Int32Array {
   return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/** max(0, x) as relu's forwardLoop computes it (0 for −∞, NaN for NaN). */
+function reluOf(x: number): number {
+  const c = x < -FLT_MAX ? -FLT_MAX : x;
+  return (c + Math.abs(c)) * 0.5;
 }

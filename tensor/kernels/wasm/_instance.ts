@@ -171,6 +171,8 @@ export interface WasmKernelExports {
   eighths(x: number, g: number, y: number, pairs: number, table: number, mulX: number): number;
   /** The index of the first non-finite of `n` floats at `x`, or -1 (finite_wasm.ts). */
   firstNonFinite(x: number, n: number): number;
+  /** max(x, 0) in place on n floats at x (NaN kept, -Infinity to 0). */
+  reluInPlace(x: number, n: number): void;
   /**
    * y = x·P(x) (float32) and d = Q(x) (float64) on `pairs` pairs, P and Q the eighths polynomials
    * at `table` and `table2` (gelu_wasm.ts); returns the count of inputs outside their range.

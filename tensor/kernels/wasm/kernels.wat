@@ -1645,4 +1645,27 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $scalar)))
     (i32.const -1))
+
+  ;; relu forward in place on $n floats at $x: max(x, 0) four at a time. f32x4.max keeps NaN and
+  ;; maps -Infinity to 0, as torch.relu does; the tail one by one with f32.max alike.
+  (func (export "reluInPlace") (param $x i32) (param $n i32)
+    (local $p i32) (local $end i32) (local $end16 i32) (local $zero v128)
+    (local.set $p (local.get $x))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end16 (i32.sub (local.get $end) (i32.const 64)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.gt_s (local.get $p) (local.get $end16)))
+        (v128.store offset=0 (local.get $p) (f32x4.max (v128.load offset=0 (local.get $p)) (local.get $zero)))
+        (v128.store offset=16 (local.get $p) (f32x4.max (v128.load offset=16 (local.get $p)) (local.get $zero)))
+        (v128.store offset=32 (local.get $p) (f32x4.max (v128.load offset=32 (local.get $p)) (local.get $zero)))
+        (v128.store offset=48 (local.get $p) (f32x4.max (v128.load offset=48 (local.get $p)) (local.get $zero)))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $blocks)))
+    (block $none
+      (loop $scalar
+        (br_if $none (i32.ge_u (local.get $p) (local.get $end)))
+        (f32.store (local.get $p) (f32.max (f32.load (local.get $p)) (f32.const 0)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $scalar))))
 )

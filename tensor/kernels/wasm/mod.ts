@@ -10,5 +10,6 @@ export * from "./conv2d_wasm.ts";
 export * from "./pool2d_wasm.ts";
 export * from "./gelu_wasm.ts";
 export * from "./finite_wasm.ts";
+export * from "./relu_wasm.ts";
 export * from "./optimizer_wasm.ts";
 export * from "./kernels_env.ts";

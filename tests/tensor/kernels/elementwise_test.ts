@@ -50,6 +50,19 @@ test("relu keeps NaN (as PyTorch) and gives dL/dx exactly 0 where x ≤ 0 even w
   activationForward(ACTIVATIONS.relu, xs, y, 0, 0, 0, xs.length);
   assert.ok(Number.isNaN(y[0]));
   assert.deepEqual([...y.subarray(1)], [0, 0, 0, 2]);
+  // torch.relu: -inf → 0, inf → inf, ±FLT_MAX and the smallest subnormals as max(0, x).
+  const edges = Float32Array.from([
+    -Infinity,
+    Infinity,
+    -3.4028234663852886e38,
+    3.4028234663852886e38,
+    -1e-45,
+    1e-45,
+  ]);
+  const yEdges = new Float32Array(edges.length).fill(7);
+  activationForward(ACTIVATIONS.relu, edges, yEdges, 0, 0, 0, edges.length);
+  assert.deepEqual([...yEdges], [0, Infinity, 0, 3.4028234663852886e38, 0, edges[5]]);
+  assert.deepEqual(Array.from(edges, (v) => ACTIVATIONS.relu.f(v)), [...yEdges]);
   const gx = new Float32Array(5);
   activationBackward(
     ACTIVATIONS.relu,
