@@ -4,6 +4,10 @@
  * per batch (best of RUNS, interleaved), and which one the table picks.
  *
  *   deno run -A bench/conv2d_blas_bench.ts        bun bench/conv2d_blas_bench.ts
+ *   ONLY=mnist-cnn deno run -A bench/conv2d_blas_bench.ts   (the shapes whose label has that)
+ *
+ * dL/dweight is measured twice: on a workspace no forward used (it unfolds x, as after a
+ * WebAssembly forward) and right after an im2col + sgemm forward, which keeps its im2col.
  *
  * Timings are printed, never asserted.
  */
@@ -45,9 +49,10 @@ const shapes: Array<[string, number, number, number, number, number, number, num
 ];
 
 const blas = blasLibrary();
-const runs = Number(
-  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.RUNS ?? 5,
-);
+const env =
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ??
+    {};
+const runs = Number(env.RUNS ?? 5);
 console.log(
   `# Conv2d passes: WebAssembly kernels vs im2col + sgemm, ms per batch (best of ${runs}), single thread\n`,
 );
@@ -63,6 +68,7 @@ if (blas === null || wasmGemmFlavor() === null) {
   const rng = new Rng(0);
   const random = (length: number) => Float32Array.from({ length }, () => rng.uniform(-1, 1));
   for (const [label, n, cIn, cOut, size, k, stride, pad] of shapes) {
+    if (!label.includes(env.ONLY ?? "")) continue;
     const g = conv2dGeometry({
       n,
       cIn,
@@ -87,7 +93,9 @@ if (blas === null || wasmGemmFlavor() === null) {
       gw = new Float32Array(weight.length),
       gb = new Float32Array(cOut);
     const ws = new Float32Array(conv2dWorkspaceSize(g));
-    const passes: Array<[ConvPass, () => void, () => void]> = [
+    // A workspace no forward ran with: dL/dweight unfolds x itself (as after a WebAssembly forward).
+    const wsUnkept = new Float32Array(conv2dWorkspaceSize(g));
+    const passes: Array<[ConvPass, () => void, () => void, string?]> = [
       [
         "forward",
         () => conv2dForwardWasm(g, x, weight, bias, y, ws),
@@ -100,11 +108,17 @@ if (blas === null || wasmGemmFlavor() === null) {
       ],
       [
         "backwardWeight",
+        () => conv2dBackwardWeightWasm(g, x, gy, gw, gb, wsUnkept),
+        () => conv2dBackwardWeightIm2colBlas(g, x, gy, gw, gb, wsUnkept),
+      ],
+      [
+        "backwardWeight",
         () => conv2dBackwardWeightWasm(g, x, gy, gw, gb, ws),
         () => conv2dBackwardWeightIm2colBlas(g, x, gy, gw, gb, ws),
+        " (after an sgemm forward: its im2col kept)",
       ],
     ];
-    for (const [pass, wasm, sgemm] of passes) {
+    for (const [pass, wasm, sgemm, note = ""] of passes) {
       // Interleaved: a burst of load from elsewhere hits both alike.
       let a = bestMs(wasm, 1), b = bestMs(sgemm, 1); // with 150 ms of warm-up each
       for (let r = 1; r < runs; r++) {
@@ -115,9 +129,9 @@ if (blas === null || wasmGemmFlavor() === null) {
         pad ? ` p${pad}` : ""
       }, ${size}×${size}`;
       console.log(
-        `| ${shape} | ${pass} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(b / a).toFixed(2)} | ${
-          blasConvPays(g, pass) ? "sgemm" : "wasm"
-        } |`,
+        `| ${shape} | ${pass}${note} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${
+          (b / a).toFixed(2)
+        } | ${blasConvPays(g, pass) ? "sgemm" : "wasm"} |`,
       );
     }
   }

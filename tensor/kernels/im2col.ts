@@ -52,8 +52,20 @@ export function im2col(
           cols.fill(0, row, row + hw);
           continue;
         }
-        cols.fill(0, row, row + iLo * wOut);
         const colShift = q * dilationW - padW;
+        if (iLo === 0 && iHi === hOut && jLo === 0 && jHi === wOut) {
+          // Every window inside the image (no padding on this kernel tap): plain row copies,
+          // without the zero fills' calls, which cost as much as the copies for short rows.
+          const first = plane + (p * dilationH - padH) * w + colShift, step = strideH * w;
+          if (strideW === 1) copyRows(x, first, step, cols, row, hOut, wOut);
+          else {
+            for (let i = 0, src = first, dst = row; i < hOut; i++, src += step, dst += wOut) {
+              for (let j = 0; j < wOut; j++) cols[dst + j] = x[src + j * strideW];
+            }
+          }
+          continue;
+        }
+        if (iLo > 0) cols.fill(0, row, row + iLo * wOut);
         for (let i = iLo; i < iHi; i++) {
           const dst = row + i * wOut;
           const src = plane + (i * strideH - padH + p * dilationH) * w + colShift;
@@ -65,7 +77,7 @@ export function im2col(
           }
           for (let j = jHi; j < wOut; j++) cols[dst + j] = 0;
         }
-        cols.fill(0, row + iHi * wOut, row + hw);
+        if (iHi < hOut) cols.fill(0, row + iHi * wOut, row + hw);
       }
     }
   }
@@ -112,5 +124,20 @@ export function col2im(
         }
       }
     }
+  }
+}
+
+/** cols[dst + i·width + j] = x[src + i·step + j] for i < rows, j < width. */
+function copyRows(
+  x: Float32Array,
+  src: number,
+  step: number,
+  cols: Float32Array,
+  dst: number,
+  rows: number,
+  width: number,
+): void {
+  for (let i = 0; i < rows; i++, src += step, dst += width) {
+    for (let j = 0; j < width; j++) cols[dst + j] = x[src + j];
   }
 }

@@ -18,9 +18,12 @@
  *   where taken; CIFAR conv2 and 3×3 64→128 0.82–1.52×; lenet conv2 8→16 1.17× under Deno,
  *   0.67–0.69× under Bun);
  * - forward and dL/dweight use one im2col matrix C_out/groups times: sgemm only for large
- *   kernels with many channels (kh·kw > 9 and C_in·C_out/groups² ≥ 2048: 5×5 32→64 0.58–0.94×,
- *   one Bun dL/dweight run at 1.40×; mnist-cnn's 16→32 forward 1.51× under Deno, 0.83–0.87×
- *   under Bun, dL/dweight 1.20–1.52×).
+ *   kernels with many channels (kh·kw > 9 and C_in·C_out/groups² ≥ 512: 5×5 32→64 0.58–0.94×,
+ *   one Bun dL/dweight run at 1.40×). The two go together: an sgemm forward keeps its im2col for
+ *   dL/dweight (conv2d_blas.ts), which is then one sgemm per sample. mnist-cnn's 16→32, once
+ *   im2col skipped its zero-fill calls for windows inside the image: forward 0.97–1.13× under
+ *   Deno and 0.62–0.63× under Bun, dL/dweight after it 0.65× and 0.62× (both passes together
+ *   0.87× and 0.63×; before: forward 1.51× / 0.83–0.87×, dL/dweight 1.20–1.52×).
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
@@ -35,7 +38,7 @@ export function blasConvPays(g: Conv2dGeometry, pass: ConvPass): boolean {
   const pointwise = g.kh === 1 && g.kw === 1 && stride1 && g.padH === 0 && g.padW === 0;
   const winogradShape = g.kh === 3 && g.kw === 3 && stride1 && g.dilationH === 1 &&
     g.dilationW === 1 && cInG >= 8;
-  const bigKernel = g.kh * g.kw > 9 && cInG * cOutG >= 2048;
+  const bigKernel = g.kh * g.kw > 9 && cInG * cOutG >= 512;
   if (cOutG < 16) return false;
   if (pointwise || !stride1) return true;
   return pass === "backwardInput" ? !winogradShape : bigKernel;

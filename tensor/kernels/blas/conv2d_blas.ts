@@ -75,12 +75,17 @@ export function conv2dForwardIm2colBlas(
   workspace: Float32Array,
 ): void {
   const d = dims(g, workspace, "conv2dForwardIm2colBlas");
+  const kept = d.direct ? null : keepUnfolded(g, x, workspace, d);
   for (let s = 0; s < g.n; s++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const { xOff, yOff, wOff } = d.offsets(s, gi);
       // A pointwise stride-1 convolution reads x as its own im2col matrix.
-      if (!d.direct) im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
-      const [cols, colsOff, ldCols] = d.direct ? [x, xOff, d.hwIn] : [workspace, 0, d.hw];
+      const [cols, colsOff, ldCols] = d.direct
+        ? [x, xOff, d.hwIn]
+        : kept !== null
+        ? [kept.cols, (s * g.groups + gi) * d.rows * d.hw, d.hw]
+        : [workspace, 0, d.hw];
+      if (!d.direct) im2col(x, xOff, d.cInG, g.h, g.w, g, cols, colsOff);
       gemmBlas(
         false,
         false,
@@ -107,6 +112,7 @@ export function conv2dForwardIm2colBlas(
       }
     }
   }
+  if (kept !== null) sealUnfolded(kept, x);
 }
 
 /**
@@ -165,11 +171,16 @@ export function conv2dBackwardWeightIm2colBlas(
   workspace: Float32Array,
 ): void {
   const d = dims(g, workspace, "conv2dBackwardWeightIm2colBlas");
+  const kept = d.direct ? null : keptUnfolded(g, x, workspace, d);
   for (let s = 0; s < g.n; s++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const { xOff, yOff, wOff } = d.offsets(s, gi);
-      if (!d.direct) im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
-      const [cols, colsOff, ldCols] = d.direct ? [x, xOff, d.hwIn] : [workspace, 0, d.hw];
+      const [cols, colsOff, ldCols] = d.direct
+        ? [x, xOff, d.hwIn]
+        : kept !== null
+        ? [kept, (s * g.groups + gi) * d.rows * d.hw, d.hw]
+        : [workspace, 0, d.hw];
+      if (!d.direct && kept === null) im2col(x, xOff, d.cInG, g.h, g.w, g, workspace, 0);
       gemmBlas(
         false,
         true,
@@ -192,6 +203,76 @@ export function conv2dBackwardWeightIm2colBlas(
   }
   if (gb !== null) biasAddBackward(gy, gb, g.n, g.cOut, d.hw);
 }
+
+/**
+ * The forward's im2col matrices of a whole batch, kept for dL/dweight of the same input: a layer
+ * calls both passes with its own workspace (the key here) and its forward's x. The backward
+ * uses them only when x is the same array holding the same values (compared bit for bit, which
+ * costs far less than unfolding again), so a changed input is unfolded again, never read stale.
+ */
+interface UnfoldedInput {
+  g: Conv2dGeometry;
+  x: Float32Array;
+  /** x's bits at the forward. */
+  bits: Int32Array;
+  /** Per sample and group, its [rows, hOut·wOut] im2col matrix. */
+  cols: Float32Array;
+}
+
+const unfolded = new WeakMap<Float32Array, UnfoldedInput>();
+
+/** Largest batch im2col kept per layer (16 MiB); larger inputs are unfolded again in the backward. */
+const MAX_KEPT_FLOATS = 1 << 22;
+
+/** The record the forward fills for `workspace` (then seals), or null when the batch is too large. */
+function keepUnfolded(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  workspace: Float32Array,
+  d: Dims,
+): UnfoldedInput | null {
+  const colsLength = g.n * g.groups * d.rows * d.hw, xLength = g.n * g.cIn * d.hwIn;
+  if (colsLength > MAX_KEPT_FLOATS) {
+    unfolded.delete(workspace);
+    return null;
+  }
+  let kept = unfolded.get(workspace);
+  if (kept === undefined || kept.cols.length !== colsLength || kept.bits.length !== xLength) {
+    kept = { g, x, bits: new Int32Array(xLength), cols: new Float32Array(colsLength) };
+    unfolded.set(workspace, kept);
+  }
+  kept.g = g;
+  kept.x = NOTHING_KEPT; // until the forward has filled every matrix (sealUnfolded)
+  return kept;
+}
+
+/** Marks `kept` complete: its matrices are the im2col of `x` as it is now. */
+function sealUnfolded(kept: UnfoldedInput, x: Float32Array): void {
+  kept.bits.set(new Int32Array(x.buffer, x.byteOffset, kept.bits.length));
+  kept.x = x;
+}
+
+const NOTHING_KEPT = new Float32Array(0);
+
+/** The forward's im2col matrices for this `workspace`, if x and g are still what they were. */
+function keptUnfolded(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  workspace: Float32Array,
+  d: Dims,
+): Float32Array | null {
+  const kept = unfolded.get(workspace);
+  if (kept === undefined || kept.x !== x || !sameGeometry(kept.g, g)) return null;
+  const bits = new Int32Array(x.buffer, x.byteOffset, g.n * g.cIn * d.hwIn), was = kept.bits;
+  for (let i = 0; i < was.length; i++) if (bits[i] !== was[i]) return null;
+  return kept.cols;
+}
+
+function sameGeometry(a: Conv2dGeometry, b: Conv2dGeometry): boolean {
+  return a === b || (Object.keys(a) as (keyof Conv2dGeometry)[]).every((k) => a[k] === b[k]);
+}
+
+type Dims = ReturnType<typeof dims>;
 
 /** Sizes shared by the three passes, after checking the workspace (as conv2d.ts does). */
 function dims(g: Conv2dGeometry, workspace: Float32Array, fn: string) {

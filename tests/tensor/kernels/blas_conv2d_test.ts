@@ -87,6 +87,11 @@ const picks: Array<
     false,
   ]],
   ["mnist-cnn conv2 16→32 k5", { cIn: 16, cOut: 32, h: 12, w: 12, kh: 5, kw: 5 }, [
+    true,
+    true,
+    true,
+  ]],
+  ["5×5 8→32 (too few channel pairs)", { cIn: 8, cOut: 32, h: 12, w: 12, kh: 5, kw: 5 }, [
     false,
     true,
     false,
@@ -148,3 +153,55 @@ for (const [name, overrides, expected] of picks) {
     assert.deepEqual(actual, expected);
   });
 }
+
+test(
+  "dL/dweight after an im2col + sgemm forward reuses its im2col only while x holds the same values",
+  { skip },
+  () => {
+    const g = conv2dGeometry({
+      n: 3,
+      cIn: 4,
+      h: 9,
+      w: 7,
+      cOut: 5,
+      kh: 3,
+      kw: 2,
+      strideH: 1,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+      dilationH: 1,
+      dilationW: 1,
+      groups: 1,
+    });
+    const random = (length: number, seed: number) =>
+      Float32Array.from({ length }, (_, i) => Math.sin(seed * 1000 + i * 1.7));
+    const x = random(g.n * g.cIn * g.h * g.w, 1), weight = random(g.cOut * g.cIn * 6, 2);
+    const gy = random(g.n * g.cOut * g.hOut * g.wOut, 3);
+    const y = new Float32Array(gy.length);
+    const size = g.cIn * 6 * g.hOut * g.wOut;
+    // dL/dweight of x as it is now, unfolded afresh (a workspace no forward used).
+    const fresh = (input: Float32Array) => {
+      const gw = new Float32Array(weight.length);
+      conv2dBackwardWeightIm2colBlas(g, input, gy, gw, null, new Float32Array(size));
+      return gw;
+    };
+    const workspace = new Float32Array(size);
+    conv2dForwardIm2colBlas(g, x, weight, null, y, workspace);
+    const kept = new Float32Array(weight.length);
+    conv2dBackwardWeightIm2colBlas(g, x, gy, kept, null, workspace);
+    assert.deepEqual(kept, fresh(x));
+    // x changed after the forward: the kept im2col is stale and must not be used.
+    x[17] += 1;
+    const after = new Float32Array(weight.length);
+    conv2dBackwardWeightIm2colBlas(g, x, gy, after, null, workspace);
+    assert.deepEqual(after, fresh(x));
+    assert.notDeepEqual(after, kept);
+    // Another array with the same values is not the forward's input either.
+    const copy = x.slice();
+    conv2dForwardIm2colBlas(g, x, weight, null, y, workspace);
+    const other = new Float32Array(weight.length);
+    conv2dBackwardWeightIm2colBlas(g, copy, gy, other, null, workspace);
+    assert.deepEqual(other, fresh(x));
+  },
+);
