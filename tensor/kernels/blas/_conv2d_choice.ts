@@ -24,6 +24,13 @@
  *   im2col skipped its zero-fill calls for windows inside the image: forward 0.97–1.13× under
  *   Deno and 0.62–0.63× under Bun, dL/dweight after it 0.65× and 0.62× (both passes together
  *   0.87× and 0.63×; before: forward 1.51× / 0.83–0.87×, dL/dweight 1.20–1.52×).
+ * - under Bun only, 3×3 stride-1 shapes on outputs of ≥ 16×16: with C_in/groups ≥ 32, sgemm
+ *   every pass (CIFAR conv2 32→64 on 16×16: forward 0.86–0.91×, dL/dx 0.77–0.83×, dL/dweight
+ *   after the forward's kept im2col 0.74×; under Deno 1.25–1.58×, so Winograd stays there);
+ *   with C_in/groups ≤ 4, sgemm forward (CIFAR conv1 3→32: 0.71–0.73×; dL/dweight after it
+ *   0.94–0.98×, left on WebAssembly); only where the batch's im2col is small enough to be kept
+ *   (cifar-cnn's 32→32 on 32×32 is not: its dL/dweight unfolding again made that layer 1.35×
+ *   slower). CIFAR CNN step under Bun: 116–119 → 107–111 ms.
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
@@ -41,5 +48,25 @@ export function blasConvPays(g: Conv2dGeometry, pass: ConvPass): boolean {
   const bigKernel = g.kh * g.kw > 9 && cInG * cOutG >= 512;
   if (cOutG < 16) return false;
   if (pointwise || !stride1) return true;
+  // Under JavaScriptCore the Winograd and tap kernels run 25–40% slower than under V8 (CIFAR
+  // conv2: 24 vs 17.5 ms forward), and on outputs of 16×16 or more the library wins there with
+  // many input channels (every pass) or very few (an RGB input layer: its forward).
+  const bunWins = underJavaScriptCore && g.kh === 3 && g.kw === 3 && g.hOut * g.wOut >= 256 &&
+    (cInG >= 32 || cInG <= 4) && batchIm2colFloats(g) <= MAX_KEPT_FLOATS;
+  if (bunWins && (winogradShape || pass !== "backwardWeight")) return true;
   return pass === "backwardInput" ? !winogradShape : bigKernel;
 }
+
+/**
+ * Largest batch of im2col matrices an sgemm forward keeps per layer for dL/dweight (64 MiB;
+ * conv2d_blas.ts): beyond it dL/dweight unfolds x again, and Bun's sgemm rows do not pay.
+ */
+export const MAX_KEPT_FLOATS = 1 << 24;
+
+/** Floats of the im2col matrices of a whole batch: N · C_in·kh·kw · hOut·wOut. */
+export function batchIm2colFloats(g: Conv2dGeometry): number {
+  return g.n * g.cIn * g.kh * g.kw * g.hOut * g.wOut;
+}
+
+/** Bun (JavaScriptCore) rather than V8: the engines' WebAssembly code differs in speed. */
+const underJavaScriptCore = String(globalThis.navigator?.userAgent).startsWith("Bun/");

@@ -18,7 +18,7 @@ import {
   conv2dForwardWasm,
 } from "../wasm/conv2d_wasm.ts";
 import { gemmBlas } from "./gemm_blas.ts";
-import { blasConvPays } from "./_conv2d_choice.ts";
+import { batchIm2colFloats, blasConvPays, MAX_KEPT_FLOATS } from "./_conv2d_choice.ts";
 
 export { blasConvPays, type ConvPass } from "./_conv2d_choice.ts";
 
@@ -221,9 +221,6 @@ interface UnfoldedInput {
 
 const unfolded = new WeakMap<Float32Array, UnfoldedInput>();
 
-/** Largest batch im2col kept per layer (16 MiB); larger inputs are unfolded again in the backward. */
-const MAX_KEPT_FLOATS = 1 << 22;
-
 /** The record the forward fills for `workspace` (then seals), or null when the batch is too large. */
 function keepUnfolded(
   g: Conv2dGeometry,
@@ -231,7 +228,7 @@ function keepUnfolded(
   workspace: Float32Array,
   d: Dims,
 ): UnfoldedInput | null {
-  const colsLength = g.n * g.groups * d.rows * d.hw, xLength = g.n * g.cIn * d.hwIn;
+  const colsLength = batchIm2colFloats(g), xLength = g.n * g.cIn * d.hwIn;
   if (colsLength > MAX_KEPT_FLOATS) {
     unfolded.delete(workspace);
     return null;
