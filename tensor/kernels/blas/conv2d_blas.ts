@@ -213,9 +213,9 @@ export function conv2dBackwardWeightIm2colBlas(
 interface UnfoldedInput {
   g: Conv2dGeometry;
   x: Float32Array;
-  /** x's bits at the forward. */
+  /** x's bits at the forward (the first N·C_in·H·W). */
   bits: Int32Array;
-  /** Per sample and group, its [rows, hOut·wOut] im2col matrix. */
+  /** Per sample and group, its [rows, hOut·wOut] im2col matrix (the first N·groups of them). */
   cols: Float32Array;
 }
 
@@ -234,7 +234,9 @@ function keepUnfolded(
     return null;
   }
   let kept = unfolded.get(workspace);
-  if (kept === undefined || kept.cols.length !== colsLength || kept.bits.length !== xLength) {
+  // Grown, never shrunk: a smaller batch (an eval chunk, the epoch's last batch) reuses the
+  // training batch's arrays instead of leaving them as garbage each time the size changes.
+  if (kept === undefined || kept.cols.length < colsLength || kept.bits.length < xLength) {
     kept = { g, x, bits: new Int32Array(xLength), cols: new Float32Array(colsLength) };
     unfolded.set(workspace, kept);
   }
@@ -245,7 +247,8 @@ function keepUnfolded(
 
 /** Marks `kept` complete: its matrices are the im2col of `x` as it is now. */
 function sealUnfolded(kept: UnfoldedInput, x: Float32Array): void {
-  kept.bits.set(new Int32Array(x.buffer, x.byteOffset, kept.bits.length));
+  const { g } = kept, length = g.n * g.cIn * g.h * g.w;
+  kept.bits.set(new Int32Array(x.buffer, x.byteOffset, length));
   kept.x = x;
 }
 
@@ -261,7 +264,7 @@ function keptUnfolded(
   const kept = unfolded.get(workspace);
   if (kept === undefined || kept.x !== x || !sameGeometry(kept.g, g)) return null;
   const bits = new Int32Array(x.buffer, x.byteOffset, g.n * g.cIn * d.hwIn), was = kept.bits;
-  for (let i = 0; i < was.length; i++) if (bits[i] !== was[i]) return null;
+  for (let i = 0; i < bits.length; i++) if (bits[i] !== was[i]) return null;
   return kept.cols;
 }
 

@@ -214,5 +214,24 @@ test(
     const other = new Float32Array(weight.length);
     conv2dBackwardWeightIm2colBlas(g, copy, gy, other, null, workspace);
     assert.deepEqual(other, fresh(x));
+    // A smaller batch in between (an eval chunk) reuses the arrays; the larger batch's
+    // dL/dweight afterwards must not take the smaller one's matrices.
+    const g2 = conv2dGeometry({ ...g, n: 2 });
+    conv2dForwardIm2colBlas(g2, x.subarray(g.cIn * g.h * g.w), weight, null, y, workspace);
+    const two = new Float32Array(weight.length);
+    conv2dBackwardWeightIm2colBlas(g2, x.subarray(g.cIn * g.h * g.w), gy, two, null, workspace);
+    const twoFresh = new Float32Array(weight.length);
+    conv2dBackwardWeightIm2colBlas(
+      g2,
+      x.subarray(g.cIn * g.h * g.w),
+      gy,
+      twoFresh,
+      null,
+      new Float32Array(size),
+    );
+    assert.deepEqual(two, twoFresh);
+    const three = new Float32Array(weight.length);
+    conv2dBackwardWeightIm2colBlas(g, x, gy, three, null, workspace);
+    assert.deepEqual(three, fresh(x));
   },
 );
