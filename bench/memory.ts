@@ -225,6 +225,15 @@ async function measure(runtime: string): Promise<void> {
           correlation(epochs.map((e) => e.seconds), epochs.map((e) => e.memoryCanary)).toFixed(2)
         }`,
     );
+    // The criterion's "quiet machine": the epochs whose core canary ran within 5% of the run's
+    // fastest, i.e. while no other machine's work slowed this one's cores.
+    const fastest = Math.min(...epochs.map((e) => e.canary));
+    const quiet = epochs.filter((e) => e.canary <= 1.05 * fastest);
+    console.log(
+      `epochs on a quiet machine (core canary within 5% of its fastest): ${quiet.length} of ${epochs.length} (${
+        quiet.map((e) => e.epoch).join(", ")
+      }), slowest ${spread(quiet.map((e) => e.sps))} of their median samples/s`,
+    );
   }
 }
 
