@@ -112,13 +112,15 @@ export function col2im(
       for (let q = 0; q < kw; q++, row += hw) {
         const jLo = firstInside(padW, q * dilationW, strideW, wOut);
         const jHi = endInside(padW, q * dilationW, strideW, w, wOut);
+        if (iLo >= iHi || jLo >= jHi) continue;
         const colShift = q * dilationW - padW;
-        for (let i = iLo; i < iHi; i++) {
-          const src = row + i * wOut;
-          const dst = plane + (i * strideH - padH + p * dilationH) * w + colShift;
-          if (strideW === 1) {
-            for (let j = jLo; j < jHi; j++) gx[dst + j] += cols[src + j];
-          } else {
+        const first = plane + (iLo * strideH - padH + p * dilationH) * w + colShift;
+        if (strideW === 1) {
+          addRows(cols, row + iLo * wOut, wOut, gx, first, strideH * w, iHi - iLo, jLo, jHi);
+        } else {
+          for (let i = iLo; i < iHi; i++) {
+            const src = row + i * wOut;
+            const dst = plane + (i * strideH - padH + p * dilationH) * w + colShift;
             for (let j = jLo; j < jHi; j++) gx[dst + j * strideW] += cols[src + j];
           }
         }
@@ -139,5 +141,26 @@ function copyRows(
 ): void {
   for (let i = 0; i < rows; i++, src += step, dst += width) {
     for (let j = 0; j < width; j++) cols[dst + j] = x[src + j];
+  }
+}
+
+/**
+ * gx[dst + i·step + j] += cols[src + i·width + j] for i < rows, jLo ≤ j < jHi: col2im's rows of
+ * a stride-1 kernel tap, in the same order as one loop over (i, j) (so the same sums), with
+ * the offsets kept across rows instead of recomputed.
+ */
+function addRows(
+  cols: Float32Array,
+  src: number,
+  width: number,
+  gx: Float32Array,
+  dst: number,
+  step: number,
+  rows: number,
+  jLo: number,
+  jHi: number,
+): void {
+  for (let i = 0; i < rows; i++, src += width, dst += step) {
+    for (let j = jLo; j < jHi; j++) gx[dst + j] += cols[src + j];
   }
 }
