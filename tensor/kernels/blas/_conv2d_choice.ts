@@ -24,15 +24,17 @@
  *   im2col skipped its zero-fill calls for windows inside the image: forward 0.97–1.13× under
  *   Deno and 0.62–0.63× under Bun, dL/dweight after it 0.65× and 0.62× (both passes together
  *   0.87× and 0.63×; before: forward 1.51× / 0.83–0.87×, dL/dweight 1.20–1.52×).
- * - under Bun only, every stride-1 shape with C_out/groups ≥ 16 whose batch im2col can be kept
- *   (MAX_KEPT_FLOATS): sgemm, every pass. Bun's run of 2026-12-07, sgemm ÷ WebAssembly, forward /
- *   dL/dx / dL/dweight after the kept im2col: lenet conv2 8→16 0.82 / 0.71 / 0.61, mnist-cnn
- *   conv1 1→16 k5 0.89 / 0.59 / 0.85, CIFAR conv1 3→32 0.76 / 0.47 / 0.92, CIFAR conv2 32→64
- *   0.92 / 0.84 / 0.81, 3×3 64→128 on 8×8 1.01 / 1.00 / 0.62 (under Deno 1.14 / 1.09 / 0.93, so
- *   the rows above stay there). Where the im2col cannot be kept (cifar-cnn's 32→32 on 32×32 at
- *   64+ samples) dL/dweight unfolding again made the layer 1.35× slower: WebAssembly stays.
- *   Steps under Bun (`bench/step_profile.ts`, interleaved with the table before): lenet 4.7–6.6 →
- *   3.5–3.8 ms, cifar-cnn preset 701–727 → 639–675 ms, the CIFAR CNN 103 → 100–102 ms.
+ * - under Bun only, 3×3 stride-1 shapes on outputs of ≥ 16×16: with C_in/groups ≥ 32, sgemm
+ *   every pass (CIFAR conv2 32→64 on 16×16: forward 0.86–0.91×, dL/dx 0.77–0.83×, dL/dweight
+ *   after the forward's kept im2col 0.74×; under Deno 1.25–1.58×, so Winograd stays there);
+ *   with C_in/groups ≤ 4, sgemm forward (CIFAR conv1 3→32: 0.71–0.73×; dL/dweight after it
+ *   0.94–0.98×, left on WebAssembly); only where the batch's im2col is small enough to be kept
+ *   (cifar-cnn's 32→32 on 32×32 is not: its dL/dweight unfolding again made that layer 1.35×
+ *   slower). CIFAR CNN step under Bun: 116–119 → 107–111 ms. Widening this to every keepable
+ *   stride-1 shape under Bun sped up lenet (4.7–6.6 → 3.5–3.8 ms) but doubled resnet-small's
+ *   step (173 → 326–361 ms): its 16→16 layers on 28×28 lost to Winograd, and its stride-2
+ *   layers' dL/dx (sgemm + col2im) went from 10 to 74 ms once col2im also ran stride-1 shapes
+ *   (JavaScriptCore's code for the strided loop); so the row stays this narrow.
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
@@ -51,9 +53,11 @@ export function blasConvPays(g: Conv2dGeometry, pass: ConvPass): boolean {
   if (cOutG < 16) return false;
   if (pointwise || !stride1) return true;
   // Under JavaScriptCore the Winograd and tap kernels run 25–40% slower than under V8 (CIFAR
-  // conv2: 24 vs 17.5 ms forward): there sgemm wins every pass wherever the forward can keep
-  // its im2col for dL/dweight.
-  if (underJavaScriptCore && batchIm2colFloats(g) <= MAX_KEPT_FLOATS) return true;
+  // conv2: 24 vs 17.5 ms forward), and on outputs of 16×16 or more the library wins there with
+  // many input channels (every pass) or very few (an RGB input layer: its forward).
+  const bunWins = underJavaScriptCore && g.kh === 3 && g.kw === 3 && g.hOut * g.wOut >= 256 &&
+    (cInG >= 32 || cInG <= 4) && batchIm2colFloats(g) <= MAX_KEPT_FLOATS;
+  if (bunWins && (winogradShape || pass !== "backwardWeight")) return true;
   return pass === "backwardInput" ? !winogradShape : bigKernel;
 }
 

@@ -72,7 +72,7 @@ test(
   },
 );
 
-/** Bun's JavaScriptCore runs the Winograd and tap kernels slower: the table has a row of its own there. */
+/** Bun's JavaScriptCore runs the Winograd and tap kernels slower: the table has rows of its own there. */
 const underBun = String(globalThis.navigator?.userAgent).startsWith("Bun/");
 
 /** [shape, geometry overrides, expected picks for forward, dL/dx, dL/dweight] of the measured table. */
@@ -85,9 +85,9 @@ const picks: Array<
     false,
   ]],
   ["lenet conv2 8→16 k3 (Winograd/taps)", { cIn: 8, cOut: 16, h: 12, w: 12 }, [
-    underBun,
-    underBun,
-    underBun,
+    false,
+    false,
+    false,
   ]],
   ["mnist-cnn conv2 16→32 k5", { cIn: 16, cOut: 32, h: 12, w: 12, kh: 5, kw: 5 }, [
     true,
@@ -95,37 +95,28 @@ const picks: Array<
     true,
   ]],
   ["5×5 8→32 (too few channel pairs)", { cIn: 8, cOut: 32, h: 12, w: 12, kh: 5, kw: 5 }, [
-    underBun,
+    false,
     true,
-    underBun,
+    false,
   ]],
   ["CIFAR conv1 3→32 k3 p1", { cIn: 3, cOut: 32, h: 32, w: 32, padH: 1, padW: 1 }, [
     underBun,
     true,
-    underBun,
+    false,
   ]],
   ["CIFAR conv2 32→64 k3 p1 (Winograd)", { cIn: 32, cOut: 64, h: 16, w: 16, padH: 1, padW: 1 }, [
     underBun,
     underBun,
     underBun,
   ]],
-  ["cifar-cnn 32→32 on 32×32, 64 samples (im2col too large to keep)", {
-    n: 64,
-    cIn: 32,
-    cOut: 32,
-    h: 32,
-    w: 32,
-    padH: 1,
-    padW: 1,
-  }, [false, false, false]],
-  ["3×3 64→128 on 8×8 (Winograd)", {
+  ["3×3 64→128 on 8×8 (Winograd, both runtimes)", {
     cIn: 64,
     cOut: 128,
     h: 8,
     w: 8,
     padH: 1,
     padW: 1,
-  }, [underBun, underBun, underBun]],
+  }, [false, false, false]],
   ["1×1 64→64 (one GEMM)", { cIn: 64, cOut: 64, h: 16, w: 16, kh: 1, kw: 1 }, [true, true, true]],
   ["3×3 stride 2 32→64", {
     cIn: 32,
