@@ -33,8 +33,9 @@
  *   slower). CIFAR CNN step under Bun: 116–119 → 107–111 ms. Widening this to every keepable
  *   stride-1 shape under Bun sped up lenet (4.7–6.6 → 3.5–3.8 ms) but doubled resnet-small's
  *   step (173 → 326–361 ms): its 16→16 layers on 28×28 lost to Winograd, and its stride-2
- *   layers' dL/dx (sgemm + col2im) went from 10 to 74 ms once col2im also ran stride-1 shapes
- *   (JavaScriptCore's code for the strided loop); so the row stays this narrow.
+ *   layers' dL/dx (sgemm + col2im, itself unchanged) went from 10 to 74 ms, for a reason not
+ *   found (alternating stride-1 and stride-2 im2col/col2im in a loop does not reproduce it);
+ *   so the row stays this narrow.
  */
 
 import type { Conv2dGeometry } from "../conv2d.ts";
