@@ -210,10 +210,8 @@ async function measure(runtime: string): Promise<void> {
     );
   }
   if (epochs.length > 2) {
-    const spread = (values: number[]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      return `${(100 * sorted[0] / sorted[Math.floor(sorted.length / 2)]).toFixed(1)}%`;
-    };
+    const spread = (values: number[]) =>
+      `${(100 * Math.min(...values) / median(values)).toFixed(1)}%`;
     // Epoch 1 is left out of the CPU figure: it holds JIT warm-up and the first allocations.
     console.log(
       `slowest epoch: ${spread(epochs.map((e) => e.sps))} of the median samples/s; by CPU time ` +

@@ -115,9 +115,9 @@ export const maxPool2dForward: typeof maxPool2dForwardTs = simdKernels
   : maxPool2dForwardTs;
 
 /**
- * `wasm` for calls whose range [lo, hi) (arguments `loAt` and `loAt + 1`) holds at least `min`
- * elements, `ts` for shorter ones, where a WebAssembly call and its copies cost more than they
- * save; both give the same values.
+ * `ts` itself where the SIMD kernels do not run; otherwise `wasm` for calls whose range [lo, hi)
+ * (arguments `loAt` and `loAt + 1`) holds at least `min` elements, `ts` for shorter ones, where
+ * a WebAssembly call and its copies cost more than they save; both give the same values.
  */
 function bySize<A extends unknown[], R>(
   ts: (...args: A) => R,
@@ -125,6 +125,7 @@ function bySize<A extends unknown[], R>(
   min: number,
   loAt: number,
 ): (...args: A) => R {
+  if (!simdKernels) return ts;
   return (...args: A) =>
     ((args[loAt + 1] as number) - (args[loAt] as number) < min ? ts : wasm)(...args);
 }
@@ -139,41 +140,39 @@ const { gelu, relu } = ACTIVATIONS_TS;
  * and ReLU's forward in f32x4 (relu_wasm.ts: the same values; 1.4–2.2× faster on a CNN's
  * activations that fit the cache, about even beyond it).
  */
-export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
-  ? {
-    ...ACTIVATIONS_TS,
-    relu: {
-      ...relu,
-      forwardLoop: bySize(
-        relu.forwardLoop,
-        (x, y, _a, _b, lo, hi) => reluForwardWasm(x, y, lo, hi),
-        WASM_RELU_MIN,
-        4,
-      ),
-    },
-    gelu: {
-      ...gelu,
-      forwardLoop: bySize(
-        gelu.forwardLoop,
-        (x, y, _a, _b, lo, hi) => geluForwardWasm(x, y, lo, hi),
-        WASM_GELU_MIN,
-        4,
-      ),
-      backwardLoop: bySize(
-        gelu.backwardLoop,
-        (x, gy, gx, _a, lo, hi) => geluBackwardWasm(x, gy, gx, lo, hi),
-        WASM_GELU_MIN,
-        4,
-      ),
-      forwardWithGradLoop: bySize(
-        gelu.forwardWithGradLoop,
-        (x, y, d, _a, _b, lo, hi) => geluForwardWithGradWasm(x, y, d, lo, hi),
-        WASM_GELU_MIN,
-        5,
-      ),
-    },
-  }
-  : ACTIVATIONS_TS;
+export const ACTIVATIONS: typeof ACTIVATIONS_TS = {
+  ...ACTIVATIONS_TS,
+  relu: {
+    ...relu,
+    forwardLoop: bySize(
+      relu.forwardLoop,
+      (x, y, _a, _b, lo, hi) => reluForwardWasm(x, y, lo, hi),
+      WASM_RELU_MIN,
+      4,
+    ),
+  },
+  gelu: {
+    ...gelu,
+    forwardLoop: bySize(
+      gelu.forwardLoop,
+      (x, y, _a, _b, lo, hi) => geluForwardWasm(x, y, lo, hi),
+      WASM_GELU_MIN,
+      4,
+    ),
+    backwardLoop: bySize(
+      gelu.backwardLoop,
+      (x, gy, gx, _a, lo, hi) => geluBackwardWasm(x, gy, gx, lo, hi),
+      WASM_GELU_MIN,
+      4,
+    ),
+    forwardWithGradLoop: bySize(
+      gelu.forwardWithGradLoop,
+      (x, y, d, _a, _b, lo, hi) => geluForwardWithGradWasm(x, y, d, lo, hi),
+      WASM_GELU_MIN,
+      5,
+    ),
+  },
+};
 
 /**
  * Below these many elements an optimizer loop's WebAssembly call and copies (~0.2 µs under Deno,
@@ -194,37 +193,52 @@ const wasmSgdPays = !String(globalThis.navigator?.userAgent).startsWith("Bun/");
  * wasmSgdPays) optimizer_wasm.ts's for ranges of {@linkcode WASM_SGD_MIN} elements or more
  * (bit-for-bit the same values).
  */
-export const sgdKernel: typeof sgdKernelTs = simdKernels && wasmSgdPays
+export const sgdKernel: typeof sgdKernelTs = wasmSgdPays
   ? bySize(sgdKernelTs, sgdKernelWasm, WASM_SGD_MIN, 3)
   : sgdKernelTs;
 
 /** The active Adam/AdamW loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
-export const adamKernel: typeof adamKernelTs = simdKernels
-  ? bySize(adamKernelTs, adamKernelWasm, WASM_ADAM_MIN, 5)
-  : adamKernelTs;
+export const adamKernel: typeof adamKernelTs = bySize(
+  adamKernelTs,
+  adamKernelWasm,
+  WASM_ADAM_MIN,
+  5,
+);
 
 /** The active RMSprop loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
-export const rmspropKernel: typeof rmspropKernelTs = simdKernels
-  ? bySize(rmspropKernelTs, rmspropKernelWasm, WASM_ADAM_MIN, 5)
-  : rmspropKernelTs;
+export const rmspropKernel: typeof rmspropKernelTs = bySize(
+  rmspropKernelTs,
+  rmspropKernelWasm,
+  WASM_ADAM_MIN,
+  5,
+);
 
 /** The active Adagrad loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_ADAM_MIN} elements). */
-export const adagradKernel: typeof adagradKernelTs = simdKernels
-  ? bySize(adagradKernelTs, adagradKernelWasm, WASM_ADAM_MIN, 3)
-  : adagradKernelTs;
+export const adagradKernel: typeof adagradKernelTs = bySize(
+  adagradKernelTs,
+  adagradKernelWasm,
+  WASM_ADAM_MIN,
+  3,
+);
 
 /** The active Lion loop, chosen as {@linkcode sgdKernel} (from {@linkcode WASM_LION_MIN} elements). */
-export const lionKernel: typeof lionKernelTs = simdKernels
-  ? bySize(lionKernelTs, lionKernelWasm, WASM_LION_MIN, 3)
-  : lionKernelTs;
+export const lionKernel: typeof lionKernelTs = bySize(
+  lionKernelTs,
+  lionKernelWasm,
+  WASM_LION_MIN,
+  3,
+);
 
 /**
  * The active firstNonFinite (finite.ts's contract): WebAssembly f32x4 where the SIMD kernels run,
  * for ranges of 1024 floats or more (~3× faster; the same index).
  */
-export const firstNonFinite: typeof firstNonFiniteTs = simdKernels
-  ? bySize(firstNonFiniteTs, firstNonFiniteWasm, 1024, 1)
-  : firstNonFiniteTs;
+export const firstNonFinite: typeof firstNonFiniteTs = bySize(
+  firstNonFiniteTs,
+  firstNonFiniteWasm,
+  1024,
+  1,
+);
 
 /**
  * One line for start-up reports: `kernels blas: OpenBLAS ... (...); not wasm: blas runs first; not ts: ...`.
