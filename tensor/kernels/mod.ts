@@ -140,39 +140,42 @@ const { gelu, relu } = ACTIVATIONS_TS;
  * and ReLU's forward in f32x4 (relu_wasm.ts: the same values; 1.4–2.2× faster on a CNN's
  * activations that fit the cache, about even beyond it).
  */
-export const ACTIVATIONS: typeof ACTIVATIONS_TS = {
-  ...ACTIVATIONS_TS,
-  relu: {
-    ...relu,
-    forwardLoop: bySize(
-      relu.forwardLoop,
-      (x, y, _a, _b, lo, hi) => reluForwardWasm(x, y, lo, hi),
-      WASM_RELU_MIN,
-      4,
-    ),
-  },
-  gelu: {
-    ...gelu,
-    forwardLoop: bySize(
-      gelu.forwardLoop,
-      (x, y, _a, _b, lo, hi) => geluForwardWasm(x, y, lo, hi),
-      WASM_GELU_MIN,
-      4,
-    ),
-    backwardLoop: bySize(
-      gelu.backwardLoop,
-      (x, gy, gx, _a, lo, hi) => geluBackwardWasm(x, gy, gx, lo, hi),
-      WASM_GELU_MIN,
-      4,
-    ),
-    forwardWithGradLoop: bySize(
-      gelu.forwardWithGradLoop,
-      (x, y, d, _a, _b, lo, hi) => geluForwardWithGradWasm(x, y, d, lo, hi),
-      WASM_GELU_MIN,
-      5,
-    ),
-  },
-};
+// Where the SIMD kernels do not run, the table itself (not an equal copy of its rows).
+export const ACTIVATIONS: typeof ACTIVATIONS_TS = simdKernels
+  ? {
+    ...ACTIVATIONS_TS,
+    relu: {
+      ...relu,
+      forwardLoop: bySize(
+        relu.forwardLoop,
+        (x, y, _a, _b, lo, hi) => reluForwardWasm(x, y, lo, hi),
+        WASM_RELU_MIN,
+        4,
+      ),
+    },
+    gelu: {
+      ...gelu,
+      forwardLoop: bySize(
+        gelu.forwardLoop,
+        (x, y, _a, _b, lo, hi) => geluForwardWasm(x, y, lo, hi),
+        WASM_GELU_MIN,
+        4,
+      ),
+      backwardLoop: bySize(
+        gelu.backwardLoop,
+        (x, gy, gx, _a, lo, hi) => geluBackwardWasm(x, gy, gx, lo, hi),
+        WASM_GELU_MIN,
+        4,
+      ),
+      forwardWithGradLoop: bySize(
+        gelu.forwardWithGradLoop,
+        (x, y, d, _a, _b, lo, hi) => geluForwardWithGradWasm(x, y, d, lo, hi),
+        WASM_GELU_MIN,
+        5,
+      ),
+    },
+  }
+  : ACTIVATIONS_TS;
 
 /**
  * Below these many elements an optimizer loop's WebAssembly call and copies (~0.2 µs under Deno,
