@@ -4,6 +4,7 @@
  * (DataParallel's workers). Same result: the first non-finite index in the range, or -1.
  */
 
+import { checkRowRange } from "../_range.ts";
 import { requireInstance, WORK_END } from "./_instance.ts";
 
 /** Floats per copy-in/check round. */
@@ -21,6 +22,7 @@ const CHUNK = 1 << 14;
  */
 export function firstNonFiniteWasm(a: Float32Array, lo: number, hi: number): number {
   const instance = requireInstance("firstNonFiniteWasm", "firstNonFinite of finite.ts");
+  checkRowRange("firstNonFiniteWasm", lo, hi, a.length);
   const at = WORK_END;
   const heap = instance.reserve(at + CHUNK * 4);
   for (let start = lo; start < hi; start += CHUNK) {

@@ -7,6 +7,7 @@
 
 import { geluGrad, normalCdf } from "../_erf.ts";
 import { GELU_GRAD_EIGHTHS, PHI_EIGHTHS } from "../_erf_tables.ts";
+import { checkRowRange } from "../_range.ts";
 import { requireInstance, WORK_END } from "./_instance.ts";
 
 /** Floats per copy-in/compute/copy-out round, so a chunk's operands stay in L2. */
@@ -41,6 +42,7 @@ export function geluForwardWithGradWasm(
   hi: number,
 ): void {
   const instance = requireInstance("geluForwardWithGradWasm", "ACTIVATIONS.gelu of elementwise.ts");
+  checkRowRange("geluForwardWithGradWasm", lo, hi, Math.min(x.length, y.length, d.length));
   // [Φ table | Φ + xφ table | x chunk | y chunk | d chunk (float64)], byte addresses 16-aligned
   const phiAt = WORK_END;
   const gradAt = phiAt + PHI_EIGHTHS.length * 8;
@@ -77,6 +79,7 @@ function eighths(
   hi: number,
 ): void {
   const instance = requireInstance(name, "ACTIVATIONS.gelu of elementwise.ts");
+  checkRowRange(name, lo, hi, Math.min(x.length, out.length, g?.length ?? Infinity));
   // [table | x chunk | g chunk | out chunk], byte addresses 16-aligned
   const tableAt = WORK_END;
   const xAt = tableAt + table.length * 8;

@@ -11,6 +11,7 @@
  */
 
 import { adagradKernel, adamKernel, lionKernel, rmspropKernel, sgdKernel } from "../optimizer.ts";
+import { checkRowRange } from "../_range.ts";
 import { requireInstance, type WasmInstance, WORK_END } from "./_instance.ts";
 
 /** Floats per array per copy-in/compute/copy-out round, so a round's operands stay in L2. */
@@ -37,25 +38,35 @@ export function sgdKernelWasm(
   const mode = buf === null ? 0 : first ? 1 : 2;
   const keep = 1 - dampening;
   // The first step overwrites the buffer without reading it.
-  chunked(instance, [param, grad, buf], first ? 2 : -1, [2, 0], lo, hi, (pairs) => {
-    const [p, g, b] = SLOTS;
-    exports.sgd(p, g, b, pairs, lr, momentum, keep, weightDecay, sign, mode, nesterov ? 1 : 0);
-  }, (from, to) => {
-    sgdKernel(
-      param,
-      grad,
-      buf,
-      from,
-      to,
-      lr,
-      momentum,
-      dampening,
-      weightDecay,
-      sign,
-      first,
-      nesterov,
-    );
-  });
+  chunked(
+    "sgdKernelWasm",
+    instance,
+    [param, grad, buf],
+    first ? 2 : -1,
+    [2, 0],
+    lo,
+    hi,
+    (pairs) => {
+      const [p, g, b] = SLOTS;
+      exports.sgd(p, g, b, pairs, lr, momentum, keep, weightDecay, sign, mode, nesterov ? 1 : 0);
+    },
+    (from, to) => {
+      sgdKernel(
+        param,
+        grad,
+        buf,
+        from,
+        to,
+        lr,
+        momentum,
+        dampening,
+        weightDecay,
+        sign,
+        first,
+        nesterov,
+      );
+    },
+  );
 }
 
 /** {@linkcode adamKernel} in WebAssembly. */
@@ -78,44 +89,54 @@ export function adamKernelWasm(
 ): void {
   const instance = requireInstance("adamKernelWasm", "adamKernel of optimizer.ts");
   const { exports } = instance;
-  chunked(instance, [param, grad, m, v, vMax], -1, [2, 3, 4, 0], lo, hi, (pairs) => {
-    const [pAt, gAt, mAt, vAt, xAt] = SLOTS;
-    const x = vMax === null ? 0 : xAt;
-    exports.adam(
-      pAt,
-      gAt,
-      mAt,
-      vAt,
-      x,
-      pairs,
-      beta1,
-      beta2,
-      stepSize,
-      bc2Sqrt,
-      eps,
-      sign,
-      l2,
-      decay,
-    );
-  }, (from, to) => {
-    adamKernel(
-      param,
-      grad,
-      m,
-      v,
-      vMax,
-      from,
-      to,
-      beta1,
-      beta2,
-      stepSize,
-      bc2Sqrt,
-      eps,
-      sign,
-      l2,
-      decay,
-    );
-  });
+  chunked(
+    "adamKernelWasm",
+    instance,
+    [param, grad, m, v, vMax],
+    -1,
+    [2, 3, 4, 0],
+    lo,
+    hi,
+    (pairs) => {
+      const [pAt, gAt, mAt, vAt, xAt] = SLOTS;
+      const x = vMax === null ? 0 : xAt;
+      exports.adam(
+        pAt,
+        gAt,
+        mAt,
+        vAt,
+        x,
+        pairs,
+        beta1,
+        beta2,
+        stepSize,
+        bc2Sqrt,
+        eps,
+        sign,
+        l2,
+        decay,
+      );
+    },
+    (from, to) => {
+      adamKernel(
+        param,
+        grad,
+        m,
+        v,
+        vMax,
+        from,
+        to,
+        beta1,
+        beta2,
+        stepSize,
+        bc2Sqrt,
+        eps,
+        sign,
+        l2,
+        decay,
+      );
+    },
+  );
 }
 
 /** {@linkcode rmspropKernel} in WebAssembly. */
@@ -136,39 +157,49 @@ export function rmspropKernelWasm(
 ): void {
   const instance = requireInstance("rmspropKernelWasm", "rmspropKernel of optimizer.ts");
   const { exports } = instance;
-  chunked(instance, [param, grad, sq, gAvg, buf], -1, [2, 3, 4, 0], lo, hi, (pairs) => {
-    const [p, g, s, a, b] = SLOTS;
-    exports.rmsprop(
-      p,
-      g,
-      s,
-      gAvg === null ? 0 : a,
-      buf === null ? 0 : b,
-      pairs,
-      lr,
-      alpha,
-      eps,
-      weightDecay,
-      momentum,
-      sign,
-    );
-  }, (from, to) => {
-    rmspropKernel(
-      param,
-      grad,
-      sq,
-      gAvg,
-      buf,
-      from,
-      to,
-      lr,
-      alpha,
-      eps,
-      weightDecay,
-      momentum,
-      sign,
-    );
-  });
+  chunked(
+    "rmspropKernelWasm",
+    instance,
+    [param, grad, sq, gAvg, buf],
+    -1,
+    [2, 3, 4, 0],
+    lo,
+    hi,
+    (pairs) => {
+      const [p, g, s, a, b] = SLOTS;
+      exports.rmsprop(
+        p,
+        g,
+        s,
+        gAvg === null ? 0 : a,
+        buf === null ? 0 : b,
+        pairs,
+        lr,
+        alpha,
+        eps,
+        weightDecay,
+        momentum,
+        sign,
+      );
+    },
+    (from, to) => {
+      rmspropKernel(
+        param,
+        grad,
+        sq,
+        gAvg,
+        buf,
+        from,
+        to,
+        lr,
+        alpha,
+        eps,
+        weightDecay,
+        momentum,
+        sign,
+      );
+    },
+  );
 }
 
 /** {@linkcode adagradKernel} in WebAssembly. */
@@ -185,7 +216,7 @@ export function adagradKernelWasm(
 ): void {
   const instance = requireInstance("adagradKernelWasm", "adagradKernel of optimizer.ts");
   const { exports } = instance;
-  chunked(instance, [param, grad, sum], -1, [2, 0], lo, hi, (pairs) => {
+  chunked("adagradKernelWasm", instance, [param, grad, sum], -1, [2, 0], lo, hi, (pairs) => {
     exports.adagrad(SLOTS[0], SLOTS[1], SLOTS[2], pairs, clr, eps, weightDecay, sign);
   }, (from, to) => adagradKernel(param, grad, sum, from, to, clr, eps, weightDecay, sign));
 }
@@ -204,7 +235,7 @@ export function lionKernelWasm(
 ): void {
   const instance = requireInstance("lionKernelWasm", "lionKernel of optimizer.ts");
   const { exports } = instance;
-  chunked(instance, [param, grad, m], -1, [0, 2], lo, hi, (pairs) => {
+  chunked("lionKernelWasm", instance, [param, grad, m], -1, [0, 2], lo, hi, (pairs) => {
     exports.lion(SLOTS[0], SLOTS[1], SLOTS[2], pairs, lr, beta1, beta2, decay);
   }, (from, to) => lionKernel(param, grad, m, from, to, lr, beta1, beta2, decay));
 }
@@ -213,11 +244,13 @@ export function lionKernelWasm(
 const SLOTS = [0, 1, 2, 3, 4].map((k) => WORK_END + k * CHUNK_BYTES);
 
 /**
- * Runs `run(pairs)` on [lo, hi) chunk by chunk in `instance`: copies each array but null ones and `unread` into
+ * Runs `run(pairs)` on [lo, hi) (checked against every array's length, a RangeError naming
+ * the kernel `name`) chunk by chunk in `instance`: copies each array but null ones and `unread` into
  * its slot, then copies the slots in `stores` back (in the TypeScript loop's store order, which
  * decides the result should two of the arrays be one); an odd last element goes to `tail`.
  */
 function chunked(
+  name: string,
   instance: WasmInstance,
   arrays: readonly (Float32Array | null)[],
   unread: number,
@@ -227,6 +260,8 @@ function chunked(
   run: (pairs: number) => void,
   tail: (from: number, to: number) => void,
 ): void {
+  const lengths = arrays.map((array) => array?.length ?? Infinity);
+  checkRowRange(name, lo, hi, Math.min(...lengths));
   const heap = instance.reserve(SLOTS[arrays.length - 1] + CHUNK_BYTES);
   for (let start = lo; start < hi; start += CHUNK) {
     const end = Math.min(hi, start + CHUNK);

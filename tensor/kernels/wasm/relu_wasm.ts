@@ -4,6 +4,7 @@
  * needs a clamp of −∞ before its branch-free (x + |x|)·0.5.
  */
 
+import { checkRowRange } from "../_range.ts";
 import { requireInstance, WORK_END } from "./_instance.ts";
 
 /** Floats per copy-in/relu/copy-out round (64 kB: stays in the core's cache). */
@@ -23,6 +24,7 @@ const CHUNK = 1 << 14;
  */
 export function reluForwardWasm(x: Float32Array, y: Float32Array, lo: number, hi: number): void {
   const instance = requireInstance("reluForwardWasm", "relu's forwardLoop of elementwise.ts");
+  checkRowRange("reluForwardWasm", lo, hi, Math.min(x.length, y.length));
   const at = WORK_END;
   const heap = instance.reserve(at + CHUNK * 4);
   for (let start = lo; start < hi; start += CHUNK) {
