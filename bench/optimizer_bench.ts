@@ -3,15 +3,16 @@
  * (optim/rules.ts, the loops in tensor/kernels/optimizer.ts) over a char-gpt-sized model
  * (0.82M parameters in 4 transformer layers' worth of tensors, 128 wide), as a markdown table.
  *
- *   deno run -A bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared] [--only adamw,sgd]
- *   bun bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared] [--only adamw,sgd]
+ *   deno run -A bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared | --arena] [--only adamw,sgd]
+ *   bun bench/optimizer_bench.ts [--rounds 7] [--steps 20] [--shared | --arena] [--only adamw,sgd]
  *
  * `--only` keeps the configurations of the named rules (several configurations of one rule
  * make its update function see several shapes of state, as no single training run does).
- * `--shared` puts parameters, gradients and state in SharedArrayBuffers, as DataParallel's
- * workers hold them. The configurations are timed in `rounds` rounds, interleaved so a burst
- * of load from other processes hits all alike; each round runs `steps` updates of every
- * tensor; the table gives the best and the median round. Values stay finite: gradients are
+ * `--shared` puts parameters, gradients and state in SharedArrayBuffers (the WebAssembly loops
+ * copy them in and out); `--arena` in one shared WebAssembly.Memory, as DataParallel's workers
+ * hold them (parallel/arena.ts), where those loops run in place. The configurations are timed
+ * in `rounds` rounds, interleaved so a burst of load from other processes hits all alike; each
+ * round runs `steps` updates of every tensor; the table gives the best and the median round. Values stay finite: gradients are
  * small random numbers, and parameters move by at most lr per step.
  */
 
@@ -20,12 +21,18 @@ import { type AnyUpdateRule, type OptimizerName, optimizerRules } from "../optim
 import type { StateBuffers } from "../optim/optimizer.ts";
 import { Rng } from "../tensor/rng.ts";
 import { commandLine, runtimeName } from "./_runtime.ts";
+import {
+  allocateSharedMemory,
+  growSharedMemory,
+  sharedMemoryFloats,
+} from "../tensor/kernels/mod.ts";
 
 const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "7" },
     steps: { type: "string", default: "20" },
     shared: { type: "boolean", default: false },
+    arena: { type: "boolean", default: false },
     only: { type: "string" },
   },
 });
@@ -65,7 +72,22 @@ interface Slot {
   step: number;
 }
 
+if (values.arena && values.shared) throw new RangeError("--arena and --shared exclude each other");
+const arena = values.arena ? allocateSharedMemory(1 << 20, 2 ** 31) : null;
+if (values.arena && arena === null) {
+  throw new RangeError("--arena: this runtime cannot make a shared WebAssembly.Memory");
+}
+let arenaUsed = 0;
+
 function alloc(n: number): Float32Array {
+  if (arena !== null) {
+    const at = arenaUsed;
+    arenaUsed += 4 * n + 64 - ((4 * n) % 64);
+    if (!growSharedMemory(arena, arenaUsed)) {
+      throw new RangeError("--arena: the memory cannot grow");
+    }
+    return sharedMemoryFloats(arena, at, n);
+  }
   return values.shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
 }
 
@@ -123,7 +145,11 @@ for (let r = 0; r < rounds; r++) for (const run of runs) run.times.push(round(ru
 console.log(`${runtimeName()}: ${commandLine()}`);
 console.log(
   `${total} parameters in ${sizes.length} tensors (${
-    values.shared ? "SharedArrayBuffer" : "ArrayBuffer"
+    values.arena
+      ? "a shared WebAssembly.Memory"
+      : values.shared
+      ? "SharedArrayBuffer"
+      : "ArrayBuffer"
   }), ${steps} steps per round, ${rounds} rounds\n`,
 );
 console.log("| optimizer | best ns/element | median ns/element | ms per step (best) |");

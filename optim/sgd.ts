@@ -50,7 +50,10 @@ const defaults: SGDHyperparameters = Object.freeze({
  * p ← p − γ·g
  * ```
  *
- * The loop is `sgdKernel` (tensor/kernels/optimizer.ts).
+ * The loop is `sgdKernel` (tensor/kernels/optimizer.ts), in PyTorch's float32 arithmetic: γ, μ,
+ * λ and 1 − τ rounded to float32, μ·b rounded before the sum, and each `x + a·y` above rounded
+ * once (a fused multiply-add, as torch.optim.SGD's `add_(y, alpha=a)`), so parameters and
+ * buffers equal PyTorch's bit for bit (tests/optim/sgd_torch_test.ts).
  */
 export function sgdUpdate(
   param: Float32Array,

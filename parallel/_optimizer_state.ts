@@ -27,7 +27,7 @@ export function exportOptimizerState(
   rule: AnyUpdateRule,
   group: Group,
   layout: FlatLayout,
-  buffers: Record<string, SharedArrayBuffer>,
+  buffers: Record<string, Float32Array>,
   steps: number,
 ): OptimizerStateDict {
   const state: Record<number, ParamStateDict> = {};
@@ -37,8 +37,8 @@ export function exportOptimizerState(
       const entry: ParamStateDict = { step: steps };
       const size = shape.reduce((a, b) => a * b, 1);
       for (const name of names) {
-        const view = new Float32Array(buffers[name], 4 * layout.offsets[k], size);
-        entry[name] = new Tensor(view.slice(), shape);
+        const at = layout.offsets[k];
+        entry[name] = new Tensor(buffers[name].slice(at, at + size), shape);
       }
       state[k] = entry;
     });
@@ -59,7 +59,7 @@ export interface LoadedOptimizerState {
   /** The one step count of every parameter. */
   steps: number;
   /** Writes every state buffer into the arena (initial values where the dict has none). */
-  copyInto(layout: FlatLayout, buffers: Record<string, SharedArrayBuffer>): void;
+  copyInto(layout: FlatLayout, buffers: Record<string, Float32Array>): void;
 }
 
 /**
@@ -91,7 +91,7 @@ export function checkOptimizerState(
       params.forEach((p, k) => {
         const saved = scratch.stateOf(p);
         for (const name of rule.stateNames(group)) {
-          const view = new Float32Array(buffers[name], 4 * layout.offsets[k], p.size);
+          const view = buffers[name].subarray(layout.offsets[k], layout.offsets[k] + p.size);
           if (saved?.buffers[name] !== undefined) view.set(saved.buffers[name]);
           else view.fill(rule.initialState(name, group));
         }

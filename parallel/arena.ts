@@ -1,12 +1,17 @@
 /**
  * Shared-memory arenas of the data-parallel trainer: the flat parameter vector, one
- * gradient slot per worker, optimizer state and model buffers, each one
- * SharedArrayBuffer that every worker views.
+ * gradient slot per worker and the optimizer state in one shared WebAssembly.Memory, and
+ * the model buffers and control words in SharedArrayBuffers, all viewed by every worker.
  */
 
 import type { Module } from "../layers/module.ts";
 import type { Parameter } from "../tensor/parameter.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import {
+  allocateSharedMemory,
+  growSharedMemory,
+  sharedMemoryFloats,
+} from "../tensor/kernels/mod.ts";
 
 /** Floats per 64-byte cache line: slot strides and shard boundaries are multiples of it (no false sharing). */
 export const ALIGN = 16;
@@ -66,19 +71,40 @@ export function modelLayouts(model: Module): { params: FlatLayout; buffers: Flat
   return { params: flatLayout(model.namedParameters()), buffers: flatLayout(model.namedBuffers()) };
 }
 
-/** The SharedArrayBuffers of one trainer (structured-cloneable: postMessage shares, never copies, them). */
+/**
+ * `length` floats at byte `offset` of the arenas' shared memory, or of `buffer` where that is
+ * not null (a model whose arenas do not fit the memory's 4 GiB, or state the memory could not
+ * grow for).
+ */
+export interface FloatRegion {
+  buffer: SharedArrayBuffer | null;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The shared memory of one trainer (structured-cloneable: postMessage shares, never copies, it).
+ * Parameters, gradient slots and optimizer state live in one shared WebAssembly.Memory, so the
+ * elementwise kernels (optimizer step, finiteness checks) run on them in place in every worker
+ * (tensor/kernels/wasm/shared_memory.ts).
+ */
 export interface Arenas {
+  /** Holds every region whose `buffer` is null; null itself where none fits in 4 GiB. */
+  memory: WebAssembly.Memory | null;
   /** Parameters: `P` floats. */
-  params: SharedArrayBuffer;
+  params: FloatRegion;
   /** Gradients: `workers` slots of `alignUp(P)` floats; worker w accumulates into slot w. */
-  grads: SharedArrayBuffer;
+  grads: FloatRegion;
   /** Model buffers (BatchNorm running statistics), worker 0's: `B` floats. */
   buffers: SharedArrayBuffer;
-  /** Optimizer state: one `P`-float buffer per state name (`momentum_buffer`, `exp_avg`...). */
-  state: Record<string, SharedArrayBuffer>;
+  /** Optimizer state: one `P`-float region per state name (`momentum_buffer`, `exp_avg`...). */
+  state: Record<string, FloatRegion>;
   /** Int32 control words (barrier, per-worker flags); see data_parallel.ts. */
   control: SharedArrayBuffer;
 }
+
+/** Most optimizer-state buffers a rule keeps per parameter (Adam with amsgrad; centered RMSprop with momentum). */
+const MAX_STATE_BUFFERS = 3;
 
 /** Allocates zeroed arenas for `paramCount` parameters, `bufferCount` buffer floats and `workers` slots. */
 export function allocateArenas(
@@ -87,13 +113,35 @@ export function allocateArenas(
   workers: number,
   controlWords: number,
 ): Arenas {
+  const paramBytes = alignBytes(4 * paramCount);
+  const gradBytes = 4 * alignUp(paramCount) * workers;
+  const memory = allocateSharedMemory(
+    paramBytes + gradBytes,
+    paramBytes + gradBytes + MAX_STATE_BUFFERS * paramBytes,
+  );
+  const region = (offset: number, length: number): FloatRegion =>
+    memory === null
+      ? { buffer: new SharedArrayBuffer(4 * length), offset: 0, length }
+      : { buffer: null, offset, length };
   return {
-    params: new SharedArrayBuffer(4 * paramCount),
-    grads: new SharedArrayBuffer(4 * alignUp(paramCount) * workers),
+    memory,
+    params: region(0, paramCount),
+    grads: region(paramBytes, alignUp(paramCount) * workers),
     buffers: new SharedArrayBuffer(4 * bufferCount),
     state: {},
     control: new SharedArrayBuffer(4 * controlWords),
   };
+}
+
+/** The floats of `region` (registered with the in-place kernels where they are in `arenas.memory`). */
+export function regionFloats(arenas: Pick<Arenas, "memory">, region: FloatRegion): Float32Array {
+  if (region.buffer !== null) return new Float32Array(region.buffer, region.offset, region.length);
+  if (arenas.memory === null) {
+    throw new TypeError(
+      "Cannot view an arena region: it lies in a shared memory the arenas do not have",
+    );
+  }
+  return sharedMemoryFloats(arenas.memory, region.offset, region.length);
 }
 
 /**
@@ -110,26 +158,44 @@ export function arenasForModel(
   const layouts = modelLayouts(model);
   const paramCount = layouts.params.total;
   const arenas = allocateArenas(paramCount, layouts.buffers.total, workers, controlWords);
-  const params = new Float32Array(arenas.params);
+  const params = regionFloats(arenas, arenas.params);
   bindParameters(model.parameters(), layouts.params, params, null, { copy: true });
   const buffers = model.namedBuffers().map(([, t]) => t);
   packTensors(buffers, layouts.buffers, new Float32Array(arenas.buffers));
   for (const [name, value] of Object.entries(state)) {
-    arenas.state[name] = allocateState(paramCount, value);
+    arenas.state[name] = allocateState(arenas, value);
   }
   return { arenas, layouts };
 }
 
-/** A fresh optimizer-state buffer of `paramCount` floats filled with `value`. */
-export function allocateState(paramCount: number, value: number): SharedArrayBuffer {
-  const sab = new SharedArrayBuffer(4 * paramCount);
-  if (value !== 0) new Float32Array(sab).fill(value);
-  return sab;
+/**
+ * A fresh optimizer-state region of `P` floats filled with `value`, after every region so far in
+ * the shared memory (grown for it), or in a SharedArrayBuffer of its own where it cannot grow.
+ */
+export function allocateState(arenas: Arenas, value: number): FloatRegion {
+  const length = arenas.params.length;
+  let region: FloatRegion = { buffer: new SharedArrayBuffer(4 * length), offset: 0, length };
+  if (arenas.memory !== null) {
+    const inMemory = [arenas.params, arenas.grads, ...Object.values(arenas.state)]
+      .filter((r) => r.buffer === null);
+    const offset = alignBytes(Math.max(...inMemory.map((r) => r.offset + 4 * r.length)));
+    if (growSharedMemory(arenas.memory, offset + 4 * length)) {
+      region = { buffer: null, offset, length };
+    }
+  }
+  if (value !== 0) regionFloats(arenas, region).fill(value);
+  return region;
 }
 
 /** Worker `w`'s gradient slot: `P` floats starting at `w · alignUp(P)`. */
 export function gradSlot(arenas: Arenas, paramCount: number, w: number): Float32Array {
-  return new Float32Array(arenas.grads, 4 * alignUp(paramCount) * w, paramCount);
+  const start = alignUp(paramCount) * w;
+  return regionFloats(arenas, arenas.grads).subarray(start, start + paramCount);
+}
+
+/** `bytes` rounded up to a whole 64-byte cache line. */
+function alignBytes(bytes: number): number {
+  return 4 * alignUp(bytes / 4);
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type FlatLayout,
   modelLayouts,
   packTensors,
+  regionFloats,
   splitRange,
   unpackTensors,
 } from "./arena.ts";
@@ -43,8 +44,8 @@ import {
   collectEval,
   collectSteps,
   faultError,
-  shardNeeds,
   type ShardNeeds,
+  shardNeeds,
   shardRanges,
   stepHyperparameters,
   stepRequests,
@@ -159,7 +160,7 @@ export class DataParallel implements Trainer {
     this.#barrier = barrier;
     this.#shardNeeds = shardNeeds(model);
     this.#guard = new CallGuard(pool);
-    this.#state = new StateBuffers(rule, arenas.state, this.#layouts.params.total, pool);
+    this.#state = new StateBuffers(rule, arenas, pool);
   }
 
   /**
@@ -265,7 +266,9 @@ export class DataParallel implements Trainer {
     const wallMs = (performance.now() - start) / results.length;
     this.#steps += updated;
     this.lastStepTimings = { wallMs, computeMs, updateMs, syncMs: wallMs - computeMs - updateMs };
-    if (fault !== null) throw faultError(where, fault, this.#layouts.params, firstStep, batches.length);
+    if (fault !== null) {
+      throw faultError(where, fault, this.#layouts.params, firstStep, batches.length);
+    }
     return results;
   }
 
@@ -316,7 +319,7 @@ export class DataParallel implements Trainer {
           this.rule,
           this.paramGroups[0],
           this.#layouts.params,
-          this.#arenas.state,
+          this.#stateFloats(),
           this.#steps,
         ),
       ));
@@ -333,7 +336,7 @@ export class DataParallel implements Trainer {
       );
       this.#state.ensure(loaded.group);
       await this.#state.send();
-      loaded.copyInto(this.#layouts.params, this.#arenas.state);
+      loaded.copyInto(this.#layouts.params, this.#stateFloats());
       for (const key of Object.keys(this.paramGroups[0])) delete this.paramGroups[0][key];
       Object.assign(this.paramGroups[0], loaded.group);
       this.#steps = loaded.steps;
@@ -370,6 +373,14 @@ export class DataParallel implements Trainer {
       throw new Error(`${where}: no "${split}" data; call setData("${split}", ...) first`);
     }
     return n;
+  }
+
+  /** The optimizer state's floats by name (views of the arenas). */
+  #stateFloats(): Record<string, Float32Array> {
+    const arenas = this.#arenas;
+    return Object.fromEntries(
+      Object.entries(arenas.state).map(([name, region]) => [name, regionFloats(arenas, region)]),
+    );
   }
 
   #bufferTensors(): Tensor[] {

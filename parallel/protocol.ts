@@ -8,7 +8,7 @@ import type { ModelSpec } from "../layers/spec.ts";
 import { Rng } from "../tensor/rng.ts";
 import type { Augment, LossConfig, TrainData } from "../trainer/trainer.ts";
 import type { OptimizerName } from "../optim/rules.ts";
-import type { Arenas, FlatLayout } from "./arena.ts";
+import type { Arenas, FlatLayout, FloatRegion } from "./arena.ts";
 import { barrierWords } from "./barrier.ts";
 import { type SharedTokens, shareTokens } from "../trainer/_token_data.ts";
 
@@ -110,7 +110,7 @@ export interface EvalReply {
 export interface WorkerApi {
   init(init: WorkerInit): Promise<void>;
   setData(split: "train" | "test", data: SharedData, augment: Augment): void;
-  addState(name: string, buffer: SharedArrayBuffer): void;
+  addState(name: string, region: FloatRegion): void;
   /**
    * Runs the steps in order, meeting the other workers at the barriers of each;
    * `firstStep` is the 1-based optimizer step count of the first. Stops after a step in

@@ -32,10 +32,12 @@ import {
 } from "../trainer/_trainer_shared.ts";
 import {
   ALIGN,
+  type Arenas,
   bindParameters,
   type FlatLayout,
   gradSlot,
   packTensors,
+  regionFloats,
   splitRange,
   unpackTensors,
 } from "./arena.ts";
@@ -68,6 +70,7 @@ interface State {
   loss: ReducingLoss;
   classTargets: boolean;
   rule: AnyUpdateRule;
+  arenas: Arenas;
   params: Float32Array;
   slots: Float32Array[];
   state: StateBuffers;
@@ -112,7 +115,7 @@ const api: WorkerHandlers = {
     } finally {
       clearInterval(beating);
     }
-    const params = new Float32Array(arenas.params);
+    const params = regionFloats(arenas, arenas.params);
     const slots = Array.from({ length: workers }, (_, w) => gradSlot(arenas, init.params.total, w));
     bindParameters(model.parameters(), init.params, params, slots[index], { copy: false });
     const { loss, classTargets } = createLoss(init.loss, "Cannot build the loss");
@@ -126,8 +129,9 @@ const api: WorkerHandlers = {
       rule: optimizerRules[init.optimizer] as AnyUpdateRule,
       params,
       slots,
+      arenas,
       state: Object.fromEntries(
-        Object.entries(arenas.state).map(([k, v]) => [k, new Float32Array(v)]),
+        Object.entries(arenas.state).map(([k, v]) => [k, regionFloats(arenas, v)]),
       ),
       bufferLayout: init.buffers,
       bufferFlat: new Float32Array(arenas.buffers),
@@ -147,8 +151,9 @@ const api: WorkerHandlers = {
     beat("setData").splits[split] = batchSource(sharedViews(data), augment);
   },
 
-  addState(name, buffer) {
-    beat("addState").state[name] = new Float32Array(buffer);
+  addState(name, region) {
+    const st = beat("addState");
+    st.state[name] = regionFloats(st.arenas, region);
   },
 
   step(requests, firstStep) {

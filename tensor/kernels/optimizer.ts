@@ -11,7 +11,8 @@
  * locals instead of re-read from the arrays, and no call per element (Lion's Math.sign
  * is two compares turned into numbers).
  *
- * Results are bit-for-bit those of the previous per-element form (tests/tensor/kernels/
+ * SGD computes in float32 as PyTorch does, bit for bit (see sgdKernel). The other loops give
+ * bit-for-bit the results of the previous per-element form (tests/tensor/kernels/
  * optimizer_test.ts checks it on random, signed-zero and non-finite inputs): every value is
  * computed in float64 in PyTorch's order and rounded to float32 exactly where it is stored
  * (`Math.fround` where a stored value is then reused from a local), including the L2 term
@@ -19,9 +20,22 @@
  */
 
 /**
- * SGD on `[lo, hi)`: `g ← sign·grad + λ·p`; with `buf` (momentum μ > 0):
- * `b ← first ? g : μ·b + (1 − τ)·g`, `g ← nesterov ? g + μ·b : b`; then `p ← p − γ·g`.
- * `buf` is null for momentum 0 (then `momentum`, `dampening`, `first`, `nesterov` are unused).
+ * SGD on `[lo, hi)` in PyTorch's float32 arithmetic (torch.optim.SGD's single-tensor loop, whose
+ * `add_(…, alpha=a)` is one fused multiply-add): with every constant rounded to float32 (γ, μ,
+ * λ, 1 − τ, as PyTorch casts its Python scalars), per element
+ *
+ * ```text
+ * d ← sign·grad                                  (maximize: sign −1)
+ * d ← fma(λ, p, d)                               (only if λ ≠ 0)
+ * b ← first ? d : fma(1 − τ, d, round(μ·b))      (with a buffer; round(μ·b) + d when τ = 0)
+ * d ← nesterov ? fma(μ, b, d) : b
+ * p ← fma(−γ, d, p)
+ * ```
+ *
+ * where `fma(a, x, y)` is `a·x + y` rounded once to float32 ({@linkcode roundFma}). This equals
+ * torch.optim.SGD bit for bit (tests/optim/sgd_torch_test.ts, PyTorch's own results); the
+ * float64 arithmetic it replaced rounded differently in ~25% of momentum buffers. `buf` is null
+ * for momentum 0 (then `momentum`, `dampening`, `first`, `nesterov` are unused).
  *
  * @example
  * ```ts
@@ -45,39 +59,57 @@ export function sgdKernel(
   first: boolean,
   nesterov: boolean,
 ): void {
+  const step = -Math.fround(lr), wd = Math.fround(weightDecay);
+  const mu = Math.fround(momentum), keep = Math.fround(1 - dampening);
   if (buf === null) {
     for (let i = lo; i < hi; i++) {
       const p = param[i];
-      param[i] = p - lr * (sign * grad[i] + weightDecay * p);
+      const d = wd === 0 ? sign * grad[i] : roundFma(wd, p, sign * grad[i]);
+      param[i] = roundFma(step, d, p);
     }
-  } else if (first) {
-    // b₁ = g, stored as float32; Nesterov reads the stored b back.
+  } else if (!first && !nesterov && wd === 0 && keep === 1) {
+    // The common case (plain momentum) without the branches below.
     for (let i = lo; i < hi; i++) {
-      const p = param[i];
-      const g = sign * grad[i] + weightDecay * p;
-      const b = Math.fround(g);
+      const b = Math.fround(Math.fround(mu * buf[i]) + sign * grad[i]);
       buf[i] = b;
-      param[i] = p - lr * (nesterov ? g + momentum * b : b);
-    }
-  } else if (nesterov) {
-    const keep = 1 - dampening;
-    for (let i = lo; i < hi; i++) {
-      const p = param[i];
-      const g = sign * grad[i] + weightDecay * p;
-      const b = Math.fround(momentum * buf[i] + keep * g);
-      buf[i] = b;
-      param[i] = p - lr * (g + momentum * b);
+      param[i] = roundFma(step, b, param[i]);
     }
   } else {
-    const keep = 1 - dampening;
     for (let i = lo; i < hi; i++) {
       const p = param[i];
-      const g = sign * grad[i] + weightDecay * p;
-      const b = Math.fround(momentum * buf[i] + keep * g);
+      let d = wd === 0 ? sign * grad[i] : roundFma(wd, p, sign * grad[i]);
+      const b = first
+        ? d
+        : keep === 1
+        ? Math.fround(Math.fround(mu * buf[i]) + d)
+        : roundFma(keep, d, Math.fround(mu * buf[i]));
       buf[i] = b;
-      param[i] = p - lr * b;
+      if (nesterov) d = roundFma(mu, b, d);
+      else d = b;
+      param[i] = roundFma(step, d, p);
     }
   }
+}
+
+/**
+ * `a·x + y` rounded once to float32, for float32 values a, x, y (a fused multiply-add, as
+ * PyTorch's vectorized `add_(x, alpha=a)`). The product is exact in float64 (48 significant
+ * bits); the float64 sum is rounded twice, which can differ from one rounding only when it lands
+ * exactly halfway between two float32s: then the sum's rounding error (Knuth's TwoSum) says on
+ * which side the exact value lies. Infinities and NaN come out as from the float64 expression.
+ */
+export function roundFma(a: number, x: number, y: number): number {
+  const product = a * x;
+  const sum = product + y;
+  const rounded = Math.fround(sum);
+  const half = sum - rounded;
+  if (half === 0) return rounded;
+  // `sum` is a midpoint iff the float32 on its other side is rounded + 2·half.
+  const other = rounded + 2 * half;
+  if (Math.fround(other) !== other) return rounded;
+  const yPart = sum - product;
+  const error = (product - (sum - yPart)) + (y - yPart);
+  return error !== 0 && (error > 0) === (half > 0) ? other : rounded;
 }
 
 /**

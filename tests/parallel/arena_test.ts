@@ -4,14 +4,22 @@ import {
   ALIGN,
   alignUp,
   allocateArenas,
+  allocateState,
   bindParameters,
   flatLayout,
   gradSlot,
   modelLayouts,
   packTensors,
+  regionFloats,
   splitRange,
   unpackTensors,
 } from "../../parallel/arena.ts";
+import {
+  firstNonFinite,
+  inPlaceKernels,
+  sgdKernel,
+  wasmSimdSupported,
+} from "../../tensor/kernels/mod.ts";
 import { buildModel } from "../../layers/spec.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 
@@ -60,7 +68,7 @@ test("bindParameters() moves parameters onto the arena in parameters() order, sl
     "1.num_batches_tracked",
   ]);
   const arenas = allocateArenas(layouts.params.total, layouts.buffers.total, 2, 8);
-  const flat = new Float32Array(arenas.params);
+  const flat = regionFloats(arenas, arenas.params);
   bindParameters(
     model.parameters(),
     layouts.params,
@@ -72,7 +80,68 @@ test("bindParameters() moves parameters onto the arena in parameters() order, sl
   flat[0] = 42;
   assert.equal(model.parameters()[0].data.data[0], 42);
   model.parameters()[1].grad.data[0] = 7;
-  assert.equal(new Float32Array(arenas.grads)[alignUp(12) + 6], 7);
+  assert.equal(regionFloats(arenas, arenas.grads)[alignUp(12) + 6], 7);
+});
+
+test("allocateArenas() puts parameters and gradient slots in one shared WebAssembly.Memory, on cache lines", () => {
+  const arenas = allocateArenas(1001, 3, 2, 8);
+  assert.ok(arenas.memory instanceof WebAssembly.Memory);
+  assert.ok(arenas.memory.buffer instanceof SharedArrayBuffer, "a shared memory");
+  assert.deepEqual(arenas.params, { buffer: null, offset: 0, length: 1001 });
+  assert.deepEqual(arenas.grads, {
+    buffer: null,
+    offset: 4 * alignUp(1001),
+    length: 2 * alignUp(1001),
+  });
+  const params = regionFloats(arenas, arenas.params);
+  const slot1 = gradSlot(arenas, 1001, 1);
+  assert.equal(slot1.byteOffset, 4 * alignUp(1001) * 2);
+  assert.equal(slot1.length, 1001);
+  params.fill(1);
+  slot1.fill(2);
+  assert.equal(regionFloats(arenas, arenas.grads)[0], 0, "slot 0 untouched");
+  assert.equal(params[1000], 1);
+});
+
+test("allocateState() appends zeroed or filled state to the memory, growing it, and the kernels run there in place", () => {
+  const arenas = allocateArenas(5000, 0, 1, 8);
+  const before = arenas.memory!.buffer.byteLength;
+  arenas.state.momentum_buffer = allocateState(arenas, 0);
+  arenas.state.square_avg = allocateState(arenas, 0.5);
+  const m = arenas.state.momentum_buffer, v = arenas.state.square_avg;
+  assert.equal(m.buffer, null);
+  assert.equal(v.buffer, null);
+  assert.equal(m.offset, arenas.grads.offset + 4 * arenas.grads.length);
+  assert.equal(v.offset, m.offset + 4 * alignUp(5000));
+  assert.ok(arenas.memory!.buffer.byteLength > before, "the memory grew");
+  assert.ok(regionFloats(arenas, v).every((x) => x === 0.5));
+  // Views of the memory are what the in-place kernels recognize (no copy in and out).
+  const p = regionFloats(arenas, arenas.params), g = gradSlot(arenas, 5000, 0);
+  const b = regionFloats(arenas, m);
+  if (wasmSimdSupported()) assert.notEqual(inPlaceKernels([p, g, b]), null);
+  assert.equal(inPlaceKernels([p, new Float32Array(5000)]), null, "a private array: copies");
+  p.fill(1);
+  g.fill(0.5);
+  g[4999] = Infinity;
+  sgdKernel(p, g, b, 0, 4999, 0.1, 0.9, 0, 0, 1, true, false);
+  assert.equal(p[0], Math.fround(1 - Math.fround(0.1) * 0.5));
+  assert.equal(b[4998], 0.5);
+  assert.equal(p[4999], 1, "hi is exclusive");
+  assert.equal(firstNonFinite(g, 0, 5000), 4999);
+  assert.equal(firstNonFinite(g, 0, 4999), -1);
+});
+
+test("allocateState() falls back to a SharedArrayBuffer of its own where the memory cannot grow", () => {
+  // The memory's maximum leaves room for three state buffers (the most a rule keeps): the fourth
+  // and fifth get buffers of their own, which the kernels copy as any other array.
+  const arenas = allocateArenas(20000, 0, 1, 8);
+  const names = ["a", "b", "c", "d", "e"];
+  for (const name of names) arenas.state[name] = allocateState(arenas, 1);
+  assert.deepEqual(names.filter((n) => arenas.state[n].buffer !== null), ["d", "e"]);
+  for (const name of names) {
+    assert.ok(regionFloats(arenas, arenas.state[name]).every((x) => x === 1));
+  }
+  assert.equal(inPlaceKernels([regionFloats(arenas, arenas.state.d)]), null);
 });
 
 test("packTensors() and unpackTensors() copy buffers to and from the flat arena", () => {

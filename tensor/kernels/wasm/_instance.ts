@@ -197,15 +197,16 @@ export interface WasmKernelExports {
     arg: number,
   ): void;
   /**
-   * sgdKernel of optimizer.ts on `pairs` pairs of floats at p, g and b (b unused for mode 0: no
-   * momentum; mode 1: first step; mode 2: later steps), updating p and b in place.
+   * sgdKernel of optimizer.ts on `quads` groups of four floats at p, g and b in float32 (b unused
+   * for mode 0: no momentum; mode 1: first step; mode 2: later steps), updating p and b in
+   * place; `step` is −lr, `keep` 1 − dampening (every scalar rounds to float32 on the way in).
    */
   sgd(
     p: number,
     g: number,
     b: number,
-    pairs: number,
-    lr: number,
+    quads: number,
+    step: number,
     momentum: number,
     keep: number,
     weightDecay: number,
@@ -289,7 +290,8 @@ const BYTES: Record<WasmGemmFlavor, string> = {
   "simd": KERNELS_SIMD_WASM,
 };
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
+/** The bytes of a base64 text (a module of _kernels_wasm_bytes.ts). */
+export function decode(base64: string): Uint8Array<ArrayBuffer> {
   const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

@@ -1,11 +1,13 @@
 /**
  * finite.ts's firstNonFinite in WebAssembly f32x4: sixteen floats a step instead of eight
  * float64 additions, for the checks of every gradient and parameter after each step
- * (DataParallel's workers). Same result: the first non-finite index in the range, or -1.
+ * (DataParallel's workers; in place on their shared memory, see shared_memory.ts). Same result:
+ * the first non-finite index in the range, or -1.
  */
 
 import { checkRowRange } from "../_range.ts";
 import { requireInstance, WORK_END } from "./_instance.ts";
+import { inPlaceKernels } from "./shared_memory.ts";
 
 /** Floats per copy-in/check round. */
 const CHUNK = 1 << 14;
@@ -23,6 +25,11 @@ const CHUNK = 1 << 14;
 export function firstNonFiniteWasm(a: Float32Array, lo: number, hi: number): number {
   const instance = requireInstance("firstNonFiniteWasm", "firstNonFinite of finite.ts");
   checkRowRange("firstNonFiniteWasm", lo, hi, a.length);
+  const inPlace = inPlaceKernels([a]);
+  if (inPlace !== null) {
+    const found = inPlace.firstNonFinite(a.byteOffset + 4 * lo, hi - lo);
+    return found >= 0 ? lo + found : -1;
+  }
   const at = WORK_END;
   const heap = instance.reserve(at + CHUNK * 4);
   for (let start = lo; start < hi; start += CHUNK) {

@@ -1284,7 +1284,170 @@
       (local.set $y (i32.add (local.get $y) (i32.const 8)))
       (br_if $pair (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 8))) (local.get $end))))
     (local.get $bad))
-  ;; The optimizer loops of optimizer.ts (sgdKernel, adamKernel, rmspropKernel, adagradKernel,
+  ;; sgd: sgdKernel of optimizer.ts on $quads groups of four floats in float32, as PyTorch:
+  ;; d = sign*grad; d = fma(wd, p, d) if wd != 0; $mode 1 (first step): b = d; $mode 2:
+  ;; b = f32(mu*b) + d, or fma(keep, d, f32(mu*b)) if keep != 1; with a buffer d = nesterov ?
+  ;; fma(mu, b, d) : b; then p = fma(step, d, p) (step = -lr). fma is $fmaRound: one rounding.
+  (func (export "sgd") (param $p i32) (param $g i32) (param $b i32) (param $quads i32)
+      (param $step f32) (param $mu f32) (param $keep f32) (param $wd f32) (param $sign f32)
+      (param $mode i32) (param $nesterov i32)
+    (local $end i32) (local $pv v128) (local $d v128) (local $bv v128)
+    (local $vStep v128) (local $vMu v128) (local $vKeep v128) (local $vWd v128) (local $vSign v128)
+    (local $hasWd i32) (local $damped i32) (local $lo v128) (local $hi v128)
+    (local $vStepLo v128) (local $low29 v128) (local $halfway v128) (local $magnitude v128)
+    (local $smallest v128) (local $out v128) (local $vWdLo v128)
+    (if (i32.eqz (local.get $quads)) (then (return)))
+    (local.set $vStepLo (f64x2.splat (f64.promote_f32 (local.get $step))))
+    (local.set $vWdLo (f64x2.splat (f64.promote_f32 (local.get $wd))))
+    (local.set $low29 (i64x2.splat (i64.const 0x1fffffff)))
+    (local.set $halfway (i64x2.splat (i64.const 0x10000000)))
+    (local.set $magnitude (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $smallest (i32x4.splat (i32.const 0x00800000)))
+
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $quads) (i32.const 4))))
+    (local.set $vStep (f32x4.splat (local.get $step)))
+    (local.set $vMu (f32x4.splat (local.get $mu)))
+    (local.set $vKeep (f32x4.splat (local.get $keep)))
+    (local.set $vWd (f32x4.splat (local.get $wd)))
+    (local.set $vSign (f32x4.splat (local.get $sign)))
+    (local.set $hasWd (f32.ne (local.get $wd) (f32.const 0)))
+    (local.set $damped (f32.ne (local.get $keep) (f32.const 1)))
+    (if (i32.and (i32.eq (local.get $mode) (i32.const 2))
+          (i32.eqz (i32.or (i32.or (local.get $hasWd) (local.get $damped)) (local.get $nesterov))))
+      (then
+        ;; Plain momentum, the common case, without the branches of the loop below.
+        (loop $quad
+          (local.set $pv (v128.load (local.get $p)))
+          (local.set $bv (f32x4.add
+            (f32x4.mul (local.get $vMu) (v128.load (local.get $b)))
+            (f32x4.mul (local.get $vSign) (v128.load (local.get $g)))))
+          (v128.store (local.get $b) (local.get $bv))
+          (local.set $lo (f64x2.add
+            (f64x2.mul (local.get $vStepLo) (f64x2.promote_low_f32x4 (local.get $bv)))
+            (f64x2.promote_low_f32x4 (local.get $pv))))
+          (local.set $hi (f64x2.add
+            (f64x2.mul (local.get $vStepLo)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $bv) (local.get $bv))))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pv) (local.get $pv)))))
+          (local.set $out (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+          (if (v128.any_true (v128.or
+                (v128.or
+                  (i64x2.eq (v128.and (local.get $lo) (local.get $low29)) (local.get $halfway))
+                  (i64x2.eq (v128.and (local.get $hi) (local.get $low29)) (local.get $halfway)))
+                (i32x4.le_u (v128.and (local.get $out) (local.get $magnitude)) (local.get $smallest))))
+            (then (local.set $out (call $fmaRound (local.get $vStep) (local.get $bv) (local.get $pv)))))
+          (v128.store (local.get $p) (local.get $out))
+          (local.set $g (i32.add (local.get $g) (i32.const 16)))
+          (local.set $b (i32.add (local.get $b) (i32.const 16)))
+          (br_if $quad (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 16))) (local.get $end))))
+        (return)))
+    ;; $fmaRound is written out for weight decay and the update of p: a call per group of four
+    ;; costs more than its arithmetic (V8 does not inline it).
+    (loop $quad
+      (local.set $pv (v128.load (local.get $p)))
+      (local.set $d (f32x4.mul (local.get $vSign) (v128.load (local.get $g))))
+      (if (local.get $hasWd)
+        (then
+          (local.set $lo (f64x2.add
+            (f64x2.mul (local.get $vWdLo) (f64x2.promote_low_f32x4 (local.get $pv)))
+            (f64x2.promote_low_f32x4 (local.get $d))))
+          (local.set $hi (f64x2.add
+            (f64x2.mul (local.get $vWdLo)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pv) (local.get $pv))))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))))
+          (local.set $out (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+          (if (v128.any_true (v128.or
+                (v128.or
+                  (i64x2.eq (v128.and (local.get $lo) (local.get $low29)) (local.get $halfway))
+                  (i64x2.eq (v128.and (local.get $hi) (local.get $low29)) (local.get $halfway)))
+                (i32x4.le_u (v128.and (local.get $out) (local.get $magnitude)) (local.get $smallest))))
+            (then (local.set $out (call $fmaRound (local.get $vWd) (local.get $pv) (local.get $d)))))
+          (local.set $d (local.get $out))))
+      (if (local.get $mode)
+        (then
+          (if (i32.eq (local.get $mode) (i32.const 1))
+            (then (local.set $bv (local.get $d)))
+            (else
+              (local.set $bv (f32x4.mul (local.get $vMu) (v128.load (local.get $b))))
+              (if (local.get $damped)
+                (then (local.set $bv (call $fmaRound (local.get $vKeep) (local.get $d) (local.get $bv))))
+                (else (local.set $bv (f32x4.add (local.get $bv) (local.get $d)))))))
+          (v128.store (local.get $b) (local.get $bv))
+          (local.set $b (i32.add (local.get $b) (i32.const 16)))
+          (if (local.get $nesterov)
+            (then (local.set $d (call $fmaRound (local.get $vMu) (local.get $bv) (local.get $d))))
+            (else (local.set $d (local.get $bv))))))
+      (local.set $lo (f64x2.add
+        (f64x2.mul (local.get $vStepLo) (f64x2.promote_low_f32x4 (local.get $d)))
+        (f64x2.promote_low_f32x4 (local.get $pv))))
+      (local.set $hi (f64x2.add
+        (f64x2.mul (local.get $vStepLo)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d))))
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pv) (local.get $pv)))))
+      (local.set $out (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+      (if (v128.any_true (v128.or
+            (v128.or
+              (i64x2.eq (v128.and (local.get $lo) (local.get $low29)) (local.get $halfway))
+              (i64x2.eq (v128.and (local.get $hi) (local.get $low29)) (local.get $halfway)))
+            (i32x4.le_u (v128.and (local.get $out) (local.get $magnitude)) (local.get $smallest))))
+        (then (local.set $out (call $fmaRound (local.get $vStep) (local.get $d) (local.get $pv)))))
+      (v128.store (local.get $p) (local.get $out))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (br_if $quad (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 16))) (local.get $end)))))
+  ;; a*x + y per lane of float32s, rounded once to float32 (roundFma of optimizer.ts): the product
+  ;; is exact in float64, the float64 sum is demoted; only where that sum may sit exactly halfway
+  ;; between two float32s (its low 29 bits 1 then 28 zeros; or a result of magnitude at most
+  ;; float32's smallest normal, where halfway points have other bits) do the lanes go one by one
+  ;; through $roundFmaLane, which settles the tie with the sum's error term.
+  (func $fmaRound (param $a v128) (param $x v128) (param $y v128) (result v128)
+    (local $lo v128) (local $hi v128) (local $out v128)
+    (local.set $lo (f64x2.add
+      (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $x)))
+      (f64x2.promote_low_f32x4 (local.get $y))))
+    (local.set $hi (f64x2.add
+      (f64x2.mul
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $y) (local.get $y)))))
+    (local.set $out (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+    (if (i32.eqz (v128.any_true (v128.or
+          (v128.or
+            (i64x2.eq (v128.and (local.get $lo) (i64x2.splat (i64.const 0x1fffffff))) (i64x2.splat (i64.const 0x10000000)))
+            (i64x2.eq (v128.and (local.get $hi) (i64x2.splat (i64.const 0x1fffffff))) (i64x2.splat (i64.const 0x10000000))))
+          (i32x4.le_u (v128.and (local.get $out) (i32x4.splat (i32.const 0x7fffffff)))
+            (i32x4.splat (i32.const 0x00800000))))))
+      (then (return (local.get $out))))
+    (f32x4.replace_lane 3 (f32x4.replace_lane 2 (f32x4.replace_lane 1 (f32x4.replace_lane 0
+      (local.get $a)
+      (call $roundFmaLane (f32x4.extract_lane 0 (local.get $a)) (f32x4.extract_lane 0 (local.get $x)) (f32x4.extract_lane 0 (local.get $y))))
+      (call $roundFmaLane (f32x4.extract_lane 1 (local.get $a)) (f32x4.extract_lane 1 (local.get $x)) (f32x4.extract_lane 1 (local.get $y))))
+      (call $roundFmaLane (f32x4.extract_lane 2 (local.get $a)) (f32x4.extract_lane 2 (local.get $x)) (f32x4.extract_lane 2 (local.get $y))))
+      (call $roundFmaLane (f32x4.extract_lane 3 (local.get $a)) (f32x4.extract_lane 3 (local.get $x)) (f32x4.extract_lane 3 (local.get $y)))))
+  ;; roundFma of optimizer.ts on one lane, step for step.
+  (func $roundFmaLane (param $a f32) (param $x f32) (param $y f32) (result f32)
+    (local $product f64) (local $sum f64) (local $rounded f32) (local $half f64) (local $other f64)
+    (local $yPart f64) (local $error f64)
+    (local.set $product (f64.mul (f64.promote_f32 (local.get $a)) (f64.promote_f32 (local.get $x))))
+    (local.set $sum (f64.add (local.get $product) (f64.promote_f32 (local.get $y))))
+    (local.set $rounded (f32.demote_f64 (local.get $sum)))
+    (local.set $half (f64.sub (local.get $sum) (f64.promote_f32 (local.get $rounded))))
+    (if (f64.eq (local.get $half) (f64.const 0)) (then (return (local.get $rounded))))
+    (local.set $other (f64.add (f64.promote_f32 (local.get $rounded)) (f64.add (local.get $half) (local.get $half))))
+    (if (f64.ne (f64.promote_f32 (f32.demote_f64 (local.get $other))) (local.get $other))
+      (then (return (local.get $rounded))))
+    (local.set $yPart (f64.sub (local.get $sum) (local.get $product)))
+    (local.set $error (f64.add
+      (f64.sub (local.get $product) (f64.sub (local.get $sum) (local.get $yPart)))
+      (f64.sub (f64.promote_f32 (local.get $y)) (local.get $yPart))))
+    (if (i32.and (f64.ne (local.get $error) (f64.const 0))
+          (i32.eq (f64.gt (local.get $error) (f64.const 0)) (f64.gt (local.get $half) (f64.const 0))))
+      (then (return (f32.demote_f64 (local.get $other)))))
+    (local.get $rounded))
+  ;; The optimizer loops of optimizer.ts (adamKernel, rmspropKernel, adagradKernel,
   ;; lionKernel) on pairs of float32s in f64x2, with the JavaScript expressions' exact order of
   ;; operations, so every result is bit-for-bit the scalar one: values are promoted to float64
   ;; (exact), computed there, and demoted to float32 (rounding as a Float32Array store or
@@ -1292,87 +1455,6 @@
   ;; again is promoted back, as the TypeScript reads its fround-ed local. Each updates $pairs pairs
   ;; in place at the given byte addresses (optimizer_wasm.ts copies the operands in and the
   ;; results out).
-  ;;
-  ;; sgd: g = sign*grad + wd*p; $mode 0 (no momentum buffer): p = p - lr*g; $mode 1 (first
-  ;; step): b = f32(g); $mode 2: b = f32(momentum*b + keep*g); with a buffer, d = nesterov ?
-  ;; g + momentum*b : b and p = p - lr*d. The common cases (no buffer; later steps with or
-  ;; without Nesterov) have loops of their own without branches (~15% faster under V8).
-  (func (export "sgd") (param $p i32) (param $g i32) (param $b i32) (param $pairs i32)
-      (param $lr f64) (param $momentum f64) (param $keep f64) (param $wd f64) (param $sign f64)
-      (param $mode i32) (param $nesterov i32)
-    (local $end i32) (local $pv v128) (local $gv v128) (local $bv v128) (local $b32 v128)
-    (local $vLr v128) (local $vMom v128) (local $vKeep v128) (local $vWd v128) (local $vSign v128)
-    (if (i32.eqz (local.get $pairs)) (then (return)))
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
-    (local.set $vLr (f64x2.splat (local.get $lr)))
-    (local.set $vMom (f64x2.splat (local.get $momentum)))
-    (local.set $vKeep (f64x2.splat (local.get $keep)))
-    (local.set $vWd (f64x2.splat (local.get $wd)))
-    (local.set $vSign (f64x2.splat (local.get $sign)))
-    (if (i32.eqz (local.get $mode))
-      (then
-        (loop $pair
-          (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
-          (local.set $gv (f64x2.add
-            (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
-            (f64x2.mul (local.get $vWd) (local.get $pv))))
-          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
-            (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $gv)))))
-          (local.set $g (i32.add (local.get $g) (i32.const 8)))
-          (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
-        (return)))
-    (if (i32.eq (local.get $mode) (i32.const 1))
-      (then
-        (loop $pair
-          (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
-          (local.set $gv (f64x2.add
-            (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
-            (f64x2.mul (local.get $vWd) (local.get $pv))))
-          (local.set $b32 (f32x4.demote_f64x2_zero (local.get $gv)))
-          (v128.store64_lane 0 (local.get $b) (local.get $b32))
-          (local.set $bv (f64x2.promote_low_f32x4 (local.get $b32)))
-          (if (local.get $nesterov)
-            (then (local.set $bv (f64x2.add (local.get $gv) (f64x2.mul (local.get $vMom) (local.get $bv))))))
-          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
-            (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $bv)))))
-          (local.set $g (i32.add (local.get $g) (i32.const 8)))
-          (local.set $b (i32.add (local.get $b) (i32.const 8)))
-          (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
-        (return)))
-    (if (local.get $nesterov)
-      (then
-        (loop $pair
-          (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
-          (local.set $gv (f64x2.add
-            (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
-            (f64x2.mul (local.get $vWd) (local.get $pv))))
-          (local.set $b32 (f32x4.demote_f64x2_zero (f64x2.add
-            (f64x2.mul (local.get $vMom) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b))))
-            (f64x2.mul (local.get $vKeep) (local.get $gv)))))
-          (v128.store64_lane 0 (local.get $b) (local.get $b32))
-          (local.set $bv (f64x2.promote_low_f32x4 (local.get $b32)))
-          (local.set $bv (f64x2.add (local.get $gv) (f64x2.mul (local.get $vMom) (local.get $bv))))
-          (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
-            (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $bv)))))
-          (local.set $g (i32.add (local.get $g) (i32.const 8)))
-          (local.set $b (i32.add (local.get $b) (i32.const 8)))
-          (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
-        (return)))
-    (loop $pair
-      (local.set $pv (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
-      (local.set $gv (f64x2.add
-        (f64x2.mul (local.get $vSign) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
-        (f64x2.mul (local.get $vWd) (local.get $pv))))
-      (local.set $b32 (f32x4.demote_f64x2_zero (f64x2.add
-        (f64x2.mul (local.get $vMom) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $b))))
-        (f64x2.mul (local.get $vKeep) (local.get $gv)))))
-      (v128.store64_lane 0 (local.get $b) (local.get $b32))
-      (local.set $bv (f64x2.promote_low_f32x4 (local.get $b32)))
-      (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero
-        (f64x2.sub (local.get $pv) (f64x2.mul (local.get $vLr) (local.get $bv)))))
-      (local.set $g (i32.add (local.get $g) (i32.const 8)))
-      (local.set $b (i32.add (local.get $b) (i32.const 8)))
-      (br_if $pair (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end)))))
   ;; adam: p = f32(p*decay); g = sign*grad + l2*p; m = f32(beta1*m + (1 - beta1)*g);
   ;; v = f32(beta2*v + ((1 - beta2)*g)*g); with $vMax (not 0, amsgrad) vm = v > vMax ? v : vMax
   ;; (a NaN v keeps vMax) is stored and used for v below; p = p - (stepSize*m) / (sqrt(v) / bc2Sqrt + eps).

@@ -13,3 +13,4 @@ export * from "./finite_wasm.ts";
 export * from "./relu_wasm.ts";
 export * from "./optimizer_wasm.ts";
 export * from "./kernels_env.ts";
+export * from "./shared_memory.ts";

@@ -7,12 +7,23 @@
  *
  * The operands are copied into wasm memory in chunks and the updated ones copied back, reading and
  * writing only `[lo, hi)` of each array: DataParallel's workers update disjoint ranges of the same
- * SharedArrayBuffer-backed arrays at once. An odd last element goes to the TypeScript loop.
+ * shared arrays at once. Arrays that all view one shared WebAssembly.Memory (DataParallel's
+ * arenas) are updated where they are, without copies (shared_memory.ts). An odd last element goes
+ * to the TypeScript loop.
+ *
+ * SGD is the exception to "float64": kernels.wat's `sgd` computes in float32 four elements at a
+ * time, as sgdKernel (PyTorch's arithmetic), with the last `n mod 4` elements in TypeScript.
  */
 
 import { adagradKernel, adamKernel, lionKernel, rmspropKernel, sgdKernel } from "../optimizer.ts";
 import { checkRowRange } from "../_range.ts";
-import { requireInstance, type WasmInstance, WORK_END } from "./_instance.ts";
+import {
+  requireInstance,
+  type WasmInstance,
+  type WasmKernelExports,
+  WORK_END,
+} from "./_instance.ts";
+import { inPlaceKernels } from "./shared_memory.ts";
 
 /** Floats per array per copy-in/compute/copy-out round, so a round's operands stay in L2. */
 const CHUNK = 1 << 13;
@@ -34,10 +45,9 @@ export function sgdKernelWasm(
   nesterov: boolean,
 ): void {
   const instance = requireInstance("sgdKernelWasm", "sgdKernel of optimizer.ts");
-  const { exports } = instance;
   const mode = buf === null ? 0 : first ? 1 : 2;
-  const keep = 1 - dampening;
-  // The first step overwrites the buffer without reading it.
+  // The first step overwrites the buffer without reading it. Scalars pass as float32, as PyTorch
+  // casts them (the f32 parameters of kernels.wat's `sgd` round exactly as Math.fround).
   chunked(
     "sgdKernelWasm",
     instance,
@@ -46,9 +56,21 @@ export function sgdKernelWasm(
     [2, 0],
     lo,
     hi,
-    (pairs) => {
-      const [p, g, b] = SLOTS;
-      exports.sgd(p, g, b, pairs, lr, momentum, keep, weightDecay, sign, mode, nesterov ? 1 : 0);
+    4,
+    (exports, [p, g, b], quads) => {
+      exports.sgd(
+        p,
+        g,
+        b,
+        quads,
+        -lr,
+        momentum,
+        1 - dampening,
+        weightDecay,
+        sign,
+        mode,
+        nesterov ? 1 : 0,
+      );
     },
     (from, to) => {
       sgdKernel(
@@ -88,7 +110,6 @@ export function adamKernelWasm(
   decay: number,
 ): void {
   const instance = requireInstance("adamKernelWasm", "adamKernel of optimizer.ts");
-  const { exports } = instance;
   chunked(
     "adamKernelWasm",
     instance,
@@ -97,8 +118,8 @@ export function adamKernelWasm(
     [2, 3, 4, 0],
     lo,
     hi,
-    (pairs) => {
-      const [pAt, gAt, mAt, vAt, xAt] = SLOTS;
+    2,
+    (exports, [pAt, gAt, mAt, vAt, xAt], pairs) => {
       const x = vMax === null ? 0 : xAt;
       exports.adam(
         pAt,
@@ -156,7 +177,6 @@ export function rmspropKernelWasm(
   sign: number,
 ): void {
   const instance = requireInstance("rmspropKernelWasm", "rmspropKernel of optimizer.ts");
-  const { exports } = instance;
   chunked(
     "rmspropKernelWasm",
     instance,
@@ -165,8 +185,8 @@ export function rmspropKernelWasm(
     [2, 3, 4, 0],
     lo,
     hi,
-    (pairs) => {
-      const [p, g, s, a, b] = SLOTS;
+    2,
+    (exports, [p, g, s, a, b], pairs) => {
       exports.rmsprop(
         p,
         g,
@@ -215,10 +235,20 @@ export function adagradKernelWasm(
   sign: number,
 ): void {
   const instance = requireInstance("adagradKernelWasm", "adagradKernel of optimizer.ts");
-  const { exports } = instance;
-  chunked("adagradKernelWasm", instance, [param, grad, sum], -1, [2, 0], lo, hi, (pairs) => {
-    exports.adagrad(SLOTS[0], SLOTS[1], SLOTS[2], pairs, clr, eps, weightDecay, sign);
-  }, (from, to) => adagradKernel(param, grad, sum, from, to, clr, eps, weightDecay, sign));
+  chunked(
+    "adagradKernelWasm",
+    instance,
+    [param, grad, sum],
+    -1,
+    [2, 0],
+    lo,
+    hi,
+    2,
+    (exports, at, pairs) => {
+      exports.adagrad(at[0], at[1], at[2], pairs, clr, eps, weightDecay, sign);
+    },
+    (from, to) => adagradKernel(param, grad, sum, from, to, clr, eps, weightDecay, sign),
+  );
 }
 
 /** {@linkcode lionKernel} in WebAssembly. */
@@ -234,20 +264,33 @@ export function lionKernelWasm(
   decay: number,
 ): void {
   const instance = requireInstance("lionKernelWasm", "lionKernel of optimizer.ts");
-  const { exports } = instance;
-  chunked("lionKernelWasm", instance, [param, grad, m], -1, [0, 2], lo, hi, (pairs) => {
-    exports.lion(SLOTS[0], SLOTS[1], SLOTS[2], pairs, lr, beta1, beta2, decay);
-  }, (from, to) => lionKernel(param, grad, m, from, to, lr, beta1, beta2, decay));
+  chunked(
+    "lionKernelWasm",
+    instance,
+    [param, grad, m],
+    -1,
+    [0, 2],
+    lo,
+    hi,
+    2,
+    (exports, at, pairs) => {
+      exports.lion(at[0], at[1], at[2], pairs, lr, beta1, beta2, decay);
+    },
+    (from, to) => lionKernel(param, grad, m, from, to, lr, beta1, beta2, decay),
+  );
 }
 
 /** Byte address of the chunk of `arrays[k]` in wasm memory: [param | grad | state...]. */
 const SLOTS = [0, 1, 2, 3, 4].map((k) => WORK_END + k * CHUNK_BYTES);
 
 /**
- * Runs `run(pairs)` on [lo, hi) (checked against every array's length, a RangeError naming
- * the kernel `name`) chunk by chunk in `instance`: copies each array but null ones and `unread` into
- * its slot, then copies the slots in `stores` back (in the TypeScript loop's store order, which
- * decides the result should two of the arrays be one); an odd last element goes to `tail`.
+ * Runs `run(exports, at, groups)` on [lo, hi) (checked against every array's length, a RangeError
+ * naming the kernel `name`), `lanes` floats a group, `at[k]` the byte address of `arrays[k][lo]`
+ * in the memory of `exports`. Where every array views one shared memory with kernels on it
+ * (shared_memory.ts) that is one call in place. Otherwise chunk by chunk in `instance`: copies
+ * each array but null ones and `unread` into its slot, then copies the slots in `stores` back (in
+ * the TypeScript loop's store order, which decides the result should two of the arrays be one).
+ * The last `(hi − lo) mod lanes` elements (of each chunk) go to `tail`.
  */
 function chunked(
   name: string,
@@ -257,25 +300,37 @@ function chunked(
   stores: readonly number[],
   lo: number,
   hi: number,
-  run: (pairs: number) => void,
+  lanes: 2 | 4,
+  run: (exports: WasmKernelExports, at: readonly number[], groups: number) => void,
   tail: (from: number, to: number) => void,
 ): void {
   const lengths = arrays.map((array) => array?.length ?? Infinity);
   checkRowRange(name, lo, hi, Math.min(...lengths));
+  const inPlace = inPlaceKernels(arrays);
+  if (inPlace !== null) {
+    const grouped = hi - ((hi - lo) % lanes);
+    run(
+      inPlace,
+      arrays.map((array) => array === null ? 0 : array.byteOffset + 4 * lo),
+      (grouped - lo) / lanes,
+    );
+    if (grouped < hi) tail(grouped, hi);
+    return;
+  }
   const heap = instance.reserve(SLOTS[arrays.length - 1] + CHUNK_BYTES);
   for (let start = lo; start < hi; start += CHUNK) {
     const end = Math.min(hi, start + CHUNK);
-    const paired = end - ((end - start) & 1);
-    const count = paired - start;
+    const grouped = end - ((end - start) % lanes);
+    const count = grouped - start;
     for (let k = 0; k < arrays.length; k++) {
       const array = arrays[k];
-      if (array !== null && k !== unread) heap.set(array.subarray(start, paired), SLOTS[k] >> 2);
+      if (array !== null && k !== unread) heap.set(array.subarray(start, grouped), SLOTS[k] >> 2);
     }
-    run(count >> 1);
+    run(instance.exports, SLOTS, count / lanes);
     for (const k of stores) {
       const array = arrays[k];
       if (array !== null) array.set(heap.subarray(SLOTS[k] >> 2, (SLOTS[k] >> 2) + count), start);
     }
-    if (paired < end) tail(paired, end);
+    if (grouped < end) tail(grouped, end);
   }
 }

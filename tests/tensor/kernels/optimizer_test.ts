@@ -1,6 +1,7 @@
 /**
  * The optimizer kernels (tensor/kernels/optimizer.ts) against the per-element loops they
- * replaced in optim/ (copied here verbatim in substance, one branchy loop per optimizer):
+ * replaced in optim/ (copied here verbatim in substance, one branchy loop per optimizer; SGD's
+ * is PyTorch's float32 form, as the kernel now computes, and roundFma meets double rounding):
  * bit-for-bit equal results (NaN only where the old loop gave NaN) on random values, signed
  * zeros, ±Infinity and NaN, over sub-ranges `[lo, hi)` that leave the rest untouched, for
  * every variant (momentum, Nesterov, amsgrad, decoupled decay, centered, maximize) and
@@ -16,6 +17,7 @@ import {
   rmspropKernel,
   sgdKernel,
 } from "../../../tensor/kernels/mod.ts";
+import { roundFma } from "../../../tensor/kernels/optimizer.ts";
 import { Rng } from "../../../tensor/rng.ts";
 
 const N = 257;
@@ -86,7 +88,7 @@ for (const special of [false, true]) {
       [0.9, 0, true, 1e-2, 1],
     ] as const
   ) {
-    test(`sgdKernel = the previous SGD loop: momentum ${momentum}, dampening ${dampening}, nesterov ${nesterov}, wd ${wd}, sign ${sign}; ${kind}`, () => {
+    test(`sgdKernel = torch.optim.SGD's per-element float32 steps: momentum ${momentum}, dampening ${dampening}, nesterov ${nesterov}, wd ${wd}, sign ${sign}; ${kind}`, () => {
       const lr = 0.05;
       check(
         "sgd",
@@ -108,15 +110,16 @@ for (const special of [false, true]) {
             nesterov,
           ),
         ([param, grad, buf], step) => {
-          if (momentum === 0) {
-            for (let i = LO; i < HI; i++) param[i] -= lr * (sign * grad[i] + wd * param[i]);
-            return;
-          }
-          const first = step === 1;
+          // PyTorch's single-tensor SGD, one element at a time, its scalars cast to float32.
+          const f = Math.fround;
           for (let i = LO; i < HI; i++) {
-            const g = sign * grad[i] + wd * param[i];
-            buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
-            param[i] -= lr * (nesterov ? g + momentum * buf[i] : buf[i]);
+            let d = sign * grad[i];
+            if (wd !== 0) d = roundFma(f(wd), param[i], d);
+            if (momentum !== 0) {
+              buf[i] = step === 1 ? d : roundFma(f(1 - dampening), d, f(f(momentum) * buf[i]));
+              d = nesterov ? roundFma(f(momentum), buf[i], d) : buf[i];
+            }
+            param[i] = roundFma(-f(lr), d, param[i]);
           }
         },
       );
@@ -288,3 +291,19 @@ for (const special of [false, true]) {
     });
   }
 }
+
+test("roundFma rounds a·x + y once where the float64 sum lands on a float32 midpoint", () => {
+  // a·x = 2⁶·(1 − 2⁻⁴⁶): y + a·x lies just below the midpoint between y and y + 2⁷, and float64
+  // rounds it onto the midpoint, whose tie goes to the even y + 2⁸ − 2⁷ = 2³⁰ + 2⁸.
+  const a = 64 * (1 + 2 ** -23), x = 1 - 2 ** -23, y = 2 ** 30 + 2 ** 7;
+  for (const s of [1, -1]) {
+    assert.equal(Math.fround(s * a * x + s * y), s * (2 ** 30 + 2 ** 8), "the float64 route errs");
+    assert.equal(roundFma(s * a, x, s * y), s * y);
+    assert.equal(roundFma(x, s * a, s * y), s * y);
+  }
+  // Exactly on the midpoint (no error term): ties to even, as one rounding does.
+  assert.equal(roundFma(64, 1, 2 ** 30 + 2 ** 7), 2 ** 30 + 2 ** 8);
+  assert.equal(roundFma(64, 1, 2 ** 30), 2 ** 30);
+  assert.ok(Number.isNaN(roundFma(Infinity, 0, 1)));
+  assert.equal(roundFma(2 ** 100, 2 ** 100, 0), Infinity);
+});

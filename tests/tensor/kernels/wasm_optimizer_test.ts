@@ -101,6 +101,17 @@ function scales(kind: Kind): { p: number; g: number; s: number } {
 }
 
 describe("sgdKernelWasm", { skip }, () => {
+  it("rounds p − lr·d once where float64 would round it twice (a float32 midpoint)", () => {
+    // −lr·d = 2⁶·(1 − 2⁻⁴⁶): p + that lies just below the midpoint between p and p + 2⁷; the
+    // float64 sum is the midpoint itself, whose tie would go to the even p + 2⁷ (wrong).
+    const lr = 64 * (1 + 2 ** -23), p0 = 2 ** 30 + 2 ** 7;
+    const param = new Float32Array(8).fill(p0), grad = new Float32Array(8).fill(-(1 - 2 ** -23));
+    grad[5] = 0; // one lane without the midpoint in the same group of four
+    assert.equal(Math.fround(p0 - lr * grad[0]), p0 + 2 ** 7, "the float64 route errs");
+    sgdKernelWasm(param, grad, null, 0, 8, lr, 0, 0, 0, 1, true, false);
+    assert.deepEqual(Array.from(param), new Array(8).fill(p0));
+  });
+
   const variants = [
     { momentum: 0, dampening: 0, nesterov: false },
     { momentum: 0.9, dampening: 0, nesterov: false },
@@ -339,12 +350,13 @@ describe("optimizer kernels of tensor/kernels/mod.ts", () => {
       [kernels.adagradKernel, kernels.adagradKernelTs, adagradTs],
       [kernels.lionKernel, kernels.lionKernelTs, lionTs],
     ] as const;
-    // SGD keeps the TypeScript loop under Bun, where its WebAssembly loop does not pay.
-    const bun = String(globalThis.navigator?.userAgent).startsWith("Bun/");
     for (const [active, exportedTs, ts] of pairs) {
-      const wasm = simdKernels && !(bun && ts === sgdTs);
       assert.equal(exportedTs, ts, `${ts.name}Ts is optimizer.ts's ${ts.name}`);
-      assert.equal(active !== ts, wasm, `${ts.name} is the WebAssembly loop: ${wasm}`);
+      assert.equal(
+        active !== ts,
+        simdKernels,
+        `${ts.name} is the WebAssembly loop: ${simdKernels}`,
+      );
     }
   });
 
