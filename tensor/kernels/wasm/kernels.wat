@@ -386,6 +386,40 @@
           ;; a kernel column whose windows all lie in the padding leaves every row empty
           (local.set $iEnd (select (local.get $iLo) (local.get $iHi) (i32.ge_s (local.get $jLo) (local.get $jHi))))
           (local.set $i (i32.const 0))
+          ;; Every window of this tap inside the image, stride 1 along rows, unfolding: hOut row
+          ;; copies with running addresses (the bookkeeping below costs more than short rows).
+          (if (i32.and (i32.and (i32.eqz (local.get $add)) (i32.eq (local.get $sw) (i32.const 1)))
+                (i32.and (i32.and (i32.eqz (local.get $iLo)) (i32.eq (local.get $iHi) (local.get $hOut)))
+                  (i32.and (i32.eqz (local.get $jLo)) (i32.eq (local.get $jHi) (local.get $wOut)))))
+            (then
+              (local.set $src (i32.add (local.get $plane) (i32.shl (i32.add
+                (i32.mul (i32.sub (i32.mul (local.get $p) (local.get $dh)) (local.get $ph)) (local.get $w))
+                (i32.sub (i32.mul (local.get $q) (local.get $dw)) (local.get $pw))) (i32.const 2))))
+              (local.set $dst (local.get $row))
+              (local.set $iEnd (i32.add (local.get $row) (i32.mul (local.get $hOut) (local.get $rowBytes))))
+              (loop $fastRows
+                (local.set $ss (local.get $src))
+                (local.set $sd (local.get $dst))
+                (local.set $dst (i32.add (local.get $dst) (local.get $rowBytes)))
+                (block $done
+                  (loop $vec
+                    (br_if $done (i32.gt_u (i32.add (local.get $sd) (i32.const 16)) (local.get $dst)))
+                    (v128.store (local.get $sd) (v128.load (local.get $ss)))
+                    (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
+                    (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
+                    (br $vec)))
+                (block $done
+                  (loop $one
+                    (br_if $done (i32.ge_u (local.get $sd) (local.get $dst)))
+                    (f32.store (local.get $sd) (f32.load (local.get $ss)))
+                    (local.set $sd (i32.add (local.get $sd) (i32.const 4)))
+                    (local.set $ss (i32.add (local.get $ss) (i32.const 4)))
+                    (br $one)))
+                (local.set $src (i32.add (local.get $src) (i32.shl (i32.mul (local.get $sh) (local.get $w)) (i32.const 2))))
+                (br_if $fastRows (i32.lt_u (local.get $dst) (local.get $iEnd))))
+              ;; skip the general rows
+              (local.set $i (local.get $hOut))))
+          (if (i32.lt_s (local.get $i) (local.get $hOut)) (then
           (loop $outRows
               (local.set $dst (i32.add (local.get $row) (i32.mul (local.get $i) (local.get $rowBytes))))
               (if (i32.or (i32.lt_s (local.get $i) (local.get $iLo)) (i32.ge_s (local.get $i) (local.get $iEnd)))
@@ -396,26 +430,37 @@
                     (i32.mul (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph))
                       (i32.mul (local.get $p) (local.get $dh))) (local.get $w))
                     (i32.sub (i32.mul (local.get $q) (local.get $dw)) (local.get $pw))) (i32.const 2))))
+                  ;; (a call costs more than a short row: none where the row has no padding)
                   (if (i32.eqz (local.get $add)) (then
-                    (call $zero (local.get $dst) (local.get $jLo))
-                    (call $zero (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2)))
-                      (i32.sub (local.get $wOut) (local.get $jHi)))))
+                    (if (local.get $jLo) (then (call $zero (local.get $dst) (local.get $jLo))))
+                    (if (i32.lt_s (local.get $jHi) (local.get $wOut)) (then
+                      (call $zero (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2)))
+                        (i32.sub (local.get $wOut) (local.get $jHi)))))))
                   (local.set $j (local.get $jLo))
                   (local.set $sd (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
                   (local.set $ss (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $swb))))
                   (if (i32.eq (local.get $sw) (i32.const 1))
                     (then
-                      (block $done
-                        (loop $vec
-                          (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $jHi)))
-                          (if (local.get $add)
-                            (then (v128.store (local.get $ss)
-                              (f32x4.add (v128.load (local.get $ss)) (v128.load (local.get $sd)))))
-                            (else (v128.store (local.get $sd) (v128.load (local.get $ss)))))
-                          (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
-                          (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
-                          (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                          (br $vec)))))
+                      (if (local.get $add)
+                        (then
+                          (block $done
+                            (loop $vec
+                              (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $jHi)))
+                              (v128.store (local.get $ss)
+                                (f32x4.add (v128.load (local.get $ss)) (v128.load (local.get $sd))))
+                              (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
+                              (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
+                              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                              (br $vec))))
+                        (else
+                          (block $done
+                            (loop $vec
+                              (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $jHi)))
+                              (v128.store (local.get $sd) (v128.load (local.get $ss)))
+                              (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
+                              (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
+                              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                              (br $vec)))))))
                   (block $done
                     (loop $one
                       (br_if $done (i32.ge_s (local.get $j) (local.get $jHi)))
@@ -426,7 +471,7 @@
                       (local.set $ss (i32.add (local.get $ss) (local.get $swb)))
                       (local.set $j (i32.add (local.get $j) (i32.const 1)))
                       (br $one)))))
-              (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))
+              (br_if $outRows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $hOut))))))
             (local.set $row (i32.add (local.get $row) (i32.mul (local.get $hOut) (local.get $rowBytes))))
             (br_if $kCols (i32.lt_s (local.tee $q (i32.add (local.get $q) (i32.const 1))) (local.get $kw))))
           (br_if $kRows (i32.lt_s (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kh))))
