@@ -14,7 +14,8 @@ import type { Conv2dGeometry } from "../conv2d.ts";
 import { conv2dWorkspaceSize } from "../conv2d.ts";
 import { biasAddBackward } from "../elementwise.ts";
 import { col2im, im2col } from "../im2col.ts";
-import { bestInstance, windowArgs, WORK_END } from "../wasm/_instance.ts";
+import { bestInstance, WORK_END } from "../wasm/_instance.ts";
+import { unfold as wasmIm2col } from "../wasm/_conv2d_im2col.ts";
 import {
   conv2dBackwardInputWasm,
   conv2dBackwardWeightWasm,
@@ -248,17 +249,7 @@ function unfold(
   const xAt = WORK_END >> 2, colsAt = xAt + align4(c * hwIn);
   const heap = bestInstance.reserve(4 * (colsAt + c * g.kh * g.kw * g.hOut * g.wOut));
   heap.set(x.subarray(xOff, xOff + c * hwIn), xAt);
-  bestInstance.exports.im2col(
-    4 * xAt,
-    c,
-    g.h,
-    g.w,
-    ...windowArgs(g),
-    g.hOut,
-    g.wOut,
-    4 * colsAt,
-    0,
-  );
+  wasmIm2col(bestInstance, g, xAt, c, colsAt, 0);
   return [heap, colsAt];
 }
 
@@ -298,17 +289,7 @@ function fold(
   const gxAt = colsOff + align4(c * g.kh * g.kw * g.hOut * g.wOut);
   const heap = bestInstance.reserve(4 * (gxAt + c * hwIn));
   heap.set(gx.subarray(gxOff, gxOff + c * hwIn), gxAt);
-  bestInstance.exports.im2col(
-    4 * gxAt,
-    c,
-    g.h,
-    g.w,
-    ...windowArgs(g),
-    g.hOut,
-    g.wOut,
-    4 * colsOff,
-    1,
-  );
+  wasmIm2col(bestInstance, g, gxAt, c, colsOff, 1);
   gx.set(heap.subarray(gxAt, gxAt + c * hwIn), gxOff);
 }
 

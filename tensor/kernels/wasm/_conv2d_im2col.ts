@@ -166,7 +166,7 @@ function gemm(
 }
 
 /** kernels.wat's im2col (add = 0) or col2im (add = 1) between float indices x and cols. */
-function unfold(
+export function unfold(
   instance: WasmInstance,
   g: Conv2dGeometry,
   x: number,
