@@ -430,12 +430,24 @@
                     (i32.mul (i32.add (i32.sub (i32.mul (local.get $i) (local.get $sh)) (local.get $ph))
                       (i32.mul (local.get $p) (local.get $dh))) (local.get $w))
                     (i32.sub (i32.mul (local.get $q) (local.get $dw)) (local.get $pw))) (i32.const 2))))
-                  ;; (a call costs more than a short row: none where the row has no padding)
+                  ;; the padding's few columns at either end, zeroed in place (a call costs more)
                   (if (i32.eqz (local.get $add)) (then
-                    (if (local.get $jLo) (then (call $zero (local.get $dst) (local.get $jLo))))
-                    (if (i32.lt_s (local.get $jHi) (local.get $wOut)) (then
-                      (call $zero (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2)))
-                        (i32.sub (local.get $wOut) (local.get $jHi)))))))
+                    (local.set $sd (local.get $dst))
+                    (local.set $ss (i32.add (local.get $dst) (i32.shl (local.get $jLo) (i32.const 2))))
+                    (block $done
+                      (loop $left
+                        (br_if $done (i32.ge_u (local.get $sd) (local.get $ss)))
+                        (f32.store (local.get $sd) (f32.const 0))
+                        (local.set $sd (i32.add (local.get $sd) (i32.const 4)))
+                        (br $left)))
+                    (local.set $sd (i32.add (local.get $dst) (i32.shl (local.get $jHi) (i32.const 2))))
+                    (local.set $ss (i32.add (local.get $dst) (local.get $rowBytes)))
+                    (block $done
+                      (loop $right
+                        (br_if $done (i32.ge_u (local.get $sd) (local.get $ss)))
+                        (f32.store (local.get $sd) (f32.const 0))
+                        (local.set $sd (i32.add (local.get $sd) (i32.const 4)))
+                        (br $right)))))
                   (local.set $j (local.get $jLo))
                   (local.set $sd (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))))
                   (local.set $ss (i32.add (local.get $src) (i32.mul (local.get $j) (local.get $swb))))
@@ -460,7 +472,17 @@
                               (local.set $sd (i32.add (local.get $sd) (i32.const 16)))
                               (local.set $ss (i32.add (local.get $ss) (i32.const 16)))
                               (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                              (br $vec)))))))
+                              (br $vec)))
+                          ;; a ragged end of a row of four or more: its last four, overlapping
+                          (if (i32.and (i32.lt_s (local.get $j) (local.get $jHi))
+                                (i32.ge_s (i32.sub (local.get $jHi) (local.get $jLo)) (i32.const 4)))
+                            (then
+                              (local.set $sd (i32.sub (i32.add (local.get $sd)
+                                (i32.shl (i32.sub (local.get $jHi) (local.get $j)) (i32.const 2))) (i32.const 16)))
+                              (local.set $ss (i32.sub (i32.add (local.get $ss)
+                                (i32.shl (i32.sub (local.get $jHi) (local.get $j)) (i32.const 2))) (i32.const 16)))
+                              (v128.store (local.get $sd) (v128.load (local.get $ss)))
+                              (local.set $j (local.get $jHi))))))))
                   (block $done
                     (loop $one
                       (br_if $done (i32.ge_s (local.get $j) (local.get $jHi)))

@@ -19,6 +19,7 @@ const GEOMETRIES: [string, Partial<Parameters<typeof conv2dGeometry>[0]>][] = [
   ["every window inside, rows of 7", { cIn: 2, h: 9, w: 11, kh: 3, kw: 5 }],
   ["every window inside, stride 2 down, 1 across", { cIn: 2, h: 13, w: 10, strideH: 2 }],
   ["padding 1", { cIn: 2, h: 8, w: 9, padH: 1, padW: 1 }],
+  ["padding 1, rows of 10 (nine copied: a ragged end)", { cIn: 2, h: 6, w: 10, padH: 1, padW: 1 }],
   ["padding 2 on a 5×5 kernel, rows of 3", { cIn: 1, h: 3, w: 3, kh: 5, kw: 5, padH: 2, padW: 2 }],
   ["stride 2 with padding", { cIn: 2, h: 10, w: 10, strideH: 2, strideW: 2, padH: 1, padW: 1 }],
   ["stride 1 down, 3 across", { cIn: 1, h: 7, w: 13, strideW: 3 }],
