@@ -199,7 +199,9 @@ export const PRESETS: Record<string, Preset> = {
       momentum: 0.9,
       weightDecay: 5e-4,
       scheduler: "onecycle",
-      augment: false,
+      // Random crops (padding 2): 99.24–99.39% over seeds 0–4 without (mean 99.29), 99.24–99.46%
+      // with (mean 99.34; seed 0, the default, 99.46), at the same wall time.
+      augment: true,
     },
   },
   "cifar-cnn": {
