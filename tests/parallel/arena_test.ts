@@ -5,8 +5,10 @@ import {
   alignUp,
   allocateArenas,
   allocateState,
+  type Arenas,
   bindParameters,
   flatLayout,
+  type FloatRegion,
   gradSlot,
   modelLayouts,
   packTensors,
@@ -153,4 +155,35 @@ test("packTensors() and unpackTensors() copy buffers to and from the flat arena"
   flat.set([4, 5, 6]);
   unpackTensors(flat, layout, tensors);
   assert.deepEqual([tensors[0].toArray(), tensors[1].toArray()], [[4, 5], [6]]);
+});
+
+test("arenas without a shared memory (past 4 GiB) keep every region in a SharedArrayBuffer of its own", () => {
+  // What allocateArenas builds when allocateSharedMemory returns null.
+  const region = (length: number): FloatRegion => ({
+    buffer: new SharedArrayBuffer(4 * length),
+    offset: 0,
+    length,
+  });
+  const arenas: Arenas = {
+    memory: null,
+    params: region(10),
+    grads: region(2 * alignUp(10)),
+    buffers: new SharedArrayBuffer(0),
+    state: {},
+    control: new SharedArrayBuffer(32),
+  };
+  arenas.state.exp_avg_sq = allocateState(arenas, 0.25);
+  assert.ok(arenas.state.exp_avg_sq.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(
+    Array.from(regionFloats(arenas, arenas.state.exp_avg_sq)),
+    new Array(10).fill(0.25),
+  );
+  const slot = gradSlot(arenas, 10, 1);
+  slot[9] = 3;
+  assert.equal(new Float32Array(arenas.grads.buffer!)[alignUp(10) + 9], 3);
+  assert.equal(inPlaceKernels([regionFloats(arenas, arenas.params), slot]), null);
+  assert.throws(
+    () => regionFloats(arenas, { buffer: null, offset: 0, length: 1 }),
+    /lies in a shared memory the arenas do not have/,
+  );
 });
