@@ -177,7 +177,14 @@ export interface WasmKernelExports {
    * y = x·P(x) (float32) and d = Q(x) (float64) on `pairs` pairs, P and Q the eighths polynomials
    * at `table` and `table2` (gelu_wasm.ts); returns the count of inputs outside their range.
    */
-  eighthsBoth(x: number, y: number, d: number, pairs: number, table: number, table2: number): number;
+  eighthsBoth(
+    x: number,
+    y: number,
+    d: number,
+    pairs: number,
+    table: number,
+    table2: number,
+  ): number;
   maxPool(
     x: number,
     planes: number,
@@ -199,7 +206,8 @@ export interface WasmKernelExports {
   /**
    * sgdKernel of optimizer.ts on `quads` groups of four floats at p, g and b in float32 (b unused
    * for mode 0: no momentum; mode 1: first step; mode 2: later steps), updating p and b in
-   * place; `step` is −lr, `keep` 1 − dampening (every scalar rounds to float32 on the way in).
+   * place; `step` is −lr, `keep` 1 − dampening (every scalar rounds to float32 on the way in);
+   * `fused` 1 only where {@linkcode fusedMadd} says relaxed_madd rounds once.
    */
   sgd(
     p: number,
@@ -213,7 +221,10 @@ export interface WasmKernelExports {
     sign: number,
     mode: number,
     nesterov: number,
+    fused: number,
   ): void;
+  /** 1 where f32x4.relaxed_madd rounds once (a fused multiply-add), 0 where it rounds twice. */
+  fusedMadd(): number;
   /**
    * adamKernel of optimizer.ts on `pairs` pairs of floats at p, g, m, v and vMax (0: no amsgrad),
    * updating p, m, v and vMax in place.

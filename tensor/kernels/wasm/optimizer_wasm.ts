@@ -12,7 +12,9 @@
  * to the TypeScript loop.
  *
  * SGD is the exception to "float64": kernels.wat's `sgd` computes in float32 four elements at a
- * time, as sgdKernel (PyTorch's arithmetic), with the last `n mod 4` elements in TypeScript.
+ * time, as sgdKernel (PyTorch's arithmetic), with the last `n mod 4` elements in TypeScript. Its
+ * fused multiply-adds are f32x4.relaxed_madd where the module's fusedMadd says that rounds once
+ * (V8 with FMA), else rounded through float64 as roundFma does: the same bits either way.
  */
 
 import { adagradKernel, adamKernel, lionKernel, rmspropKernel, sgdKernel } from "../optimizer.ts";
@@ -70,6 +72,7 @@ export function sgdKernelWasm(
         sign,
         mode,
         nesterov ? 1 : 0,
+        fusedMadd(exports),
       );
     },
     (from, to) => {
@@ -278,6 +281,18 @@ export function lionKernelWasm(
     },
     (from, to) => lionKernel(param, grad, m, from, to, lr, beta1, beta2, decay),
   );
+}
+
+/** Whether each module's relaxed_madd is one rounding (kernels.wat's fusedMadd), asked once. */
+const fused = new WeakMap<WasmKernelExports, number>();
+
+function fusedMadd(exports: WasmKernelExports): number {
+  let answer = fused.get(exports);
+  if (answer === undefined) {
+    answer = exports.fusedMadd();
+    fused.set(exports, answer);
+  }
+  return answer;
 }
 
 /** Byte address of the chunk of `arrays[k]` in wasm memory: [param | grad | state...]. */

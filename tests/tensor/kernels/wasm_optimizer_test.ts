@@ -15,6 +15,7 @@ import {
   sgdKernelWasm,
 } from "../../../tensor/kernels/wasm/optimizer_wasm.ts";
 import { wasmSimdSupported } from "../../../tensor/kernels/wasm/gemm_wasm.ts";
+import { bestInstance, WORK_END } from "../../../tensor/kernels/wasm/_instance.ts";
 import {
   adagradKernel as adagradTs,
   adamKernel as adamTs,
@@ -391,4 +392,52 @@ describe("optimizer kernels of tensor/kernels/mod.ts", () => {
       );
     });
   }
+});
+
+describe("kernels.wat sgd with relaxed_madd (where it rounds once)", { skip }, () => {
+  it("gives the float64 route's bits for every variant", (t) => {
+    const instance = bestInstance!;
+    if (instance.exports.fusedMadd() !== 1) {
+      t.skip("relaxed_madd rounds twice here: only the float64 route runs");
+      return;
+    }
+    const n = 4 * 257, rng = new Rng(11);
+    const variants: [number, number, number, number, number, number][] = [
+      // mode, nesterov, momentum, dampening, weight decay, sign
+      [0, 0, 0, 0, 0, 1],
+      [0, 0, 0, 0, 1e-2, -1],
+      [1, 1, 0.9, 0, 1e-2, 1],
+      [2, 0, 0.9, 0, 0, 1],
+      [2, 0, 0.9, 0.1, 1e-2, -1],
+      [2, 1, 0.9, 0, 1e-4, 1],
+    ];
+    for (const [mode, nesterov, momentum, dampening, wd, sign] of variants) {
+      const start = [
+        values(rng, n, 1, true),
+        values(rng, n, 0.1, true),
+        values(rng, n, 0.01, true),
+      ];
+      const run = (fused: number) => {
+        const heap = instance.reserve(WORK_END + 3 * 4 * n);
+        start.forEach((a, k) => heap.set(a, (WORK_END >> 2) + k * n));
+        const [p, g, b] = [0, 1, 2].map((k) => WORK_END + 4 * k * n);
+        instance.exports.sgd(
+          p,
+          g,
+          b,
+          n / 4,
+          -0.05,
+          momentum,
+          1 - dampening,
+          wd,
+          sign,
+          mode,
+          nesterov,
+          fused,
+        );
+        return heap.slice(WORK_END >> 2, (WORK_END >> 2) + 3 * n);
+      };
+      assertSameBits(run(1), run(0), `sgd mode ${mode}, nesterov ${nesterov}, wd ${wd}`);
+    }
+  });
 });
