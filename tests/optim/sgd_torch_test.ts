@@ -3,7 +3,8 @@
  * sgd_torch.json, written by scripts/sgd_torch_fixture.py with PyTorch 1.13): six
  * configurations (momentum, dampening, weight decay, Nesterov, maximize) over three steps of
  * one 67-element parameter whose values span eleven orders of magnitude, through the SGD
- * class, through the kernel that runs here, and through the TypeScript loop itself.
+ * class, through the kernel that runs here, through the TypeScript loop itself, and where the
+ * BLAS library has an exact saxpy through its route (sgd_blas.ts).
  */
 
 import { test } from "node:test";
@@ -14,6 +15,7 @@ import { Parameter } from "../../tensor/parameter.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { sgdKernel } from "../../tensor/kernels/mod.ts";
 import { sgdKernel as sgdKernelTs } from "../../tensor/kernels/optimizer.ts";
+import { blasSgd } from "../../tensor/kernels/blas/sgd_blas.ts";
 
 interface Case {
   options: {
@@ -80,12 +82,12 @@ for (const c of fixture.cases) {
     });
   });
 
-  for (
-    const [name, kernel] of [["the active sgdKernel", sgdKernel], [
-      "sgdKernel of optimizer.ts",
-      sgdKernelTs,
-    ]] as const
-  ) {
+  const kernels: [string, typeof sgdKernelTs][] = [
+    ["the active sgdKernel", sgdKernel],
+    ["sgdKernel of optimizer.ts", sgdKernelTs],
+  ];
+  if (blasSgd !== null) kernels.push(["sgdKernel on the library's saxpy", blasSgd(sgdKernelTs)]);
+  for (const [name, kernel] of kernels) {
     test(`${name} = torch.optim.SGD bit for bit (${describe(c)})`, () => {
       const p = floats(c.param);
       const momentum = o.momentum ?? 0;

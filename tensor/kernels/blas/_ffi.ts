@@ -1,6 +1,7 @@
 /**
  * The FFI boundary of the blas kernels: the runtime's dlopen (Deno.dlopen or bun:ffi) reduced
- * to the few calls the library search (_search.ts) needs, and cblas_sgemm bound to Float32Arrays.
+ * to the few calls the library search (_search.ts) needs, and cblas_sgemm, cblas_saxpy and
+ * cblas_sscal bound to Float32Arrays.
  * This is the one file of tensor/kernels/blas that touches runtime globals (Deno, Bun, process),
  * each behind a feature test, so the folder stays importable by URL and in a browser (where
  * there is no FFI and the search finds nothing).
@@ -11,6 +12,22 @@ import type { OsName } from "./_libraries.ts";
 
 /** cblas_sgemm on Float32Arrays with element offsets (row-major): the GEMM contract of gemm.ts. */
 export type RawSgemm = typeof gemm;
+
+/**
+ * cblas_saxpy (y ← alpha·x + y) and cblas_sscal (x ← alpha·x) on n floats from element offsets,
+ * stride 1, alpha as float32. Unchecked: the caller checks every extent first.
+ */
+export interface RawLevel1 {
+  saxpy(
+    n: number,
+    alpha: number,
+    x: Float32Array,
+    xOff: number,
+    y: Float32Array,
+    yOff: number,
+  ): void;
+  sscal(n: number, alpha: number, x: Float32Array, xOff: number): void;
+}
 
 /** True on the main thread, false inside a Worker (so a fallback notice prints once per process). */
 export function isMainThread(): boolean {
@@ -28,6 +45,8 @@ export interface FfiRuntime {
   os: OsName;
   /** Opens `path` with cblas_sgemm, or throws (not found, no such symbol). */
   openSgemm(path: string): RawSgemm;
+  /** cblas_saxpy and cblas_sscal of `path`, or null where either is missing. */
+  openLevel1(path: string): RawLevel1 | null;
   /** Calls `fn(1)` from `path` when the library (or a library it loads) exports it; false if absent. */
   callIfPresent(path: string, fn: string, arg: "i32" | "i64"): boolean;
   /** The C string that `fn()` returns, or null when `fn` is absent. */
@@ -35,6 +54,8 @@ export interface FfiRuntime {
 }
 
 const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+const SAXPY_ARGS = ["i32", "f32", "buffer", "i32", "buffer", "i32"];
+const SSCAL_ARGS = ["i32", "f32", "buffer", "i32"];
 const SGEMM_ARGS = [
   "i32",
   "i32",
@@ -128,6 +149,16 @@ function denoRuntime(deno: DenoFfi): FfiRuntime {
         );
       };
     },
+    openLevel1(path) {
+      const saxpy = sym(path, "cblas_saxpy", { parameters: SAXPY_ARGS, result: "void" });
+      const sscal = sym(path, "cblas_sscal", { parameters: SSCAL_ARGS, result: "void" });
+      if (saxpy === null || sscal === null) return null;
+      const at = (x: Float32Array, offset: number) => offset === 0 ? x : x.subarray(offset);
+      return {
+        saxpy: (n, alpha, x, xOff, y, yOff) => saxpy(n, alpha, at(x, xOff), 1, at(y, yOff), 1),
+        sscal: (n, alpha, x, xOff) => sscal(n, alpha, at(x, xOff), 1),
+      };
+    },
     callIfPresent(path, name, arg) {
       const f = sym(path, name, { parameters: [arg], result: "void" });
       f?.(arg === "i64" ? 1n : 1);
@@ -177,6 +208,17 @@ function bunRuntime(ffi: BunFfi, platform: string): FfiRuntime {
           ptr(c, cOff * 4),
           ldc,
         );
+      };
+    },
+    openLevel1(path) {
+      const saxpy = sym(path, "cblas_saxpy", SAXPY_ARGS.map(bunArg), "void");
+      const sscal = sym(path, "cblas_sscal", SSCAL_ARGS.map(bunArg), "void");
+      if (!saxpy || !sscal) return null;
+      const { ptr } = ffi;
+      return {
+        saxpy: (n, alpha, x, xOff, y, yOff) =>
+          saxpy(n, alpha, ptr(x, xOff * 4), 1, ptr(y, yOff * 4), 1),
+        sscal: (n, alpha, x, xOff) => sscal(n, alpha, ptr(x, xOff * 4), 1),
       };
     },
     callIfPresent(path, name, arg) {

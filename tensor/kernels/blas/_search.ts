@@ -8,7 +8,7 @@
  */
 
 import { envVariable } from "../wasm/kernels_env.ts";
-import { errorLine, type FfiRuntime, ffiRuntime, type RawSgemm } from "./_ffi.ts";
+import { errorLine, type FfiRuntime, ffiRuntime, type RawLevel1, type RawSgemm } from "./_ffi.ts";
 import { describeVendor, LIBRARY_CANDIDATES, REFERENCE_GFLOPS, type Vendor } from "./_libraries.ts";
 
 /** A CBLAS library that was opened and limited to one thread. */
@@ -23,6 +23,8 @@ export interface OpenedBlas {
   /** The runtime's FFI that opened it. */
   ffi: FfiRuntime["name"];
   sgemm: RawSgemm;
+  /** cblas_saxpy and cblas_sscal, or null where the library lacks them. */
+  level1: RawLevel1 | null;
 }
 
 /** What the search found: the library, or null, with a reason for every candidate not used. */
@@ -76,7 +78,19 @@ function openBlas(runtime: FfiRuntime, path: string, named: boolean): OpenedBlas
       return `looks like the reference BLAS (${detail}, below ${REFERENCE_GFLOPS}); name it in SHARDGRAD_BLAS to use it anyway`;
     }
   }
-  return { path, vendor: known.vendor, detail, threads: known.threads, ffi: runtime.name, sgemm };
+  let level1: RawLevel1 | null = null;
+  try {
+    level1 = runtime.openLevel1(path);
+  } catch { /* no level-1 routines: SGD keeps its other loops */ }
+  return {
+    path,
+    vendor: known.vendor,
+    detail,
+    threads: known.threads,
+    ffi: runtime.name,
+    sgemm,
+    level1,
+  };
 }
 
 /** Identifies the library by its own calls and limits it to one thread. */

@@ -7,6 +7,7 @@
 
 import type { GemmFunction } from "../wasm/gemm_wasm.ts";
 import { type BlasProbe, probeBlas } from "./_search.ts";
+import type { RawLevel1 } from "./_ffi.ts";
 import { describeVendor, type Vendor } from "./_libraries.ts";
 
 /** The library the blas kernels run on. */
@@ -24,6 +25,11 @@ export interface BlasLibraryInfo {
 
 const probe: BlasProbe = probeBlas();
 const raw = probe.library?.sgemm ?? null;
+
+/** The library's cblas_saxpy and cblas_sscal (unchecked; sgd_blas.ts checks), or null. */
+export function blasLevel1(): RawLevel1 | null {
+  return probe.library?.level1 ?? null;
+}
 
 /** The library {@linkcode gemmBlas} calls here, or null when there is none. */
 export function blasLibrary(): BlasLibraryInfo | null {

@@ -7,3 +7,4 @@
 
 export * from "./gemm_blas.ts";
 export * from "./conv2d_blas.ts";
+export * from "./sgd_blas.ts";
