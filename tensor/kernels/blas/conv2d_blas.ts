@@ -126,7 +126,6 @@ export function conv2dBackwardInputIm2colBlas(
   workspace: Float32Array,
 ): void {
   const d = dims(g, workspace, "conv2dBackwardInputIm2colBlas");
-  if (!d.direct) gx.fill(0, 0, g.n * g.cIn * d.hwIn);
   for (let s = 0; s < g.n; s++) {
     for (let gi = 0; gi < g.groups; gi++) {
       const { xOff, yOff, wOff } = d.offsets(s, gi);
@@ -254,7 +253,7 @@ function unfold(
 }
 
 /**
- * Where a GEMM writes the `floats`-long im2col matrix that {@linkcode fold} then adds onto
+ * Where a GEMM writes the `floats`-long im2col matrix that {@linkcode fold} then folds into
  * `gxFloats` of dL/dx: wasm memory (room for both reserved now), or `scratch` at 0 without
  * WebAssembly SIMD.
  */
@@ -269,9 +268,10 @@ function foldScratch(
 }
 
 /**
- * col2im: adds the [c·kh·kw, hOut·wOut] matrix at cols[colsOff..] (from foldScratch) onto
- * gx[gxOff..] ([c, h, w]), by kernels.wat where {@linkcode unfold} uses it (same sums, same
- * order as col2im.ts).
+ * col2im into a zeroed block: gx[gxOff..] ([c, h, w], OVERWRITTEN) = the sum of the
+ * [c·kh·kw, hOut·wOut] matrix at cols[colsOff..] (from foldScratch) over overlapping windows, by
+ * kernels.wat where {@linkcode unfold} uses it (same sums, same order as col2im.ts). Each
+ * (sample, group) block of dL/dx is folded once, so nothing is added onto earlier values.
  */
 function fold(
   g: Conv2dGeometry,
@@ -281,14 +281,15 @@ function fold(
   gx: Float32Array,
   gxOff: number,
 ): void {
+  const hwIn = g.h * g.w;
   if (bestInstance === null) {
+    gx.fill(0, gxOff, gxOff + c * hwIn);
     col2im(cols, colsOff, c, g.h, g.w, g, gx, gxOff);
     return;
   }
-  const hwIn = g.h * g.w;
   const gxAt = colsOff + align4(c * g.kh * g.kw * g.hOut * g.wOut);
   const heap = bestInstance.reserve(4 * (gxAt + c * hwIn));
-  heap.set(gx.subarray(gxOff, gxOff + c * hwIn), gxAt);
+  heap.fill(0, gxAt, gxAt + c * hwIn);
   wasmIm2col(bestInstance, g, gxAt, c, colsOff, 1);
   gx.set(heap.subarray(gxAt, gxAt + c * hwIn), gxOff);
 }

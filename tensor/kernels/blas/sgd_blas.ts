@@ -53,37 +53,12 @@ const exact = level1 !== null && level1IsExact(level1);
  */
 export const blasSgd: ((fallback: typeof sgdKernel) => typeof sgdKernel) | null = !exact
   ? null
-  : (fallback) =>
-  (
-    param,
-    grad,
-    buf,
-    lo,
-    hi,
-    lr,
-    momentum,
-    dampening,
-    weightDecay,
-    sign,
-    first,
-    nesterov,
-  ) => {
+  : (fallback) => (...args) => {
+    const [param, grad, buf, lo, hi, lr, momentum, dampening, weightDecay, sign, first, nesterov] =
+      args;
     const plain = weightDecay === 0 && (buf === null || (!first && !nesterov && dampening === 0));
     if (!plain) {
-      fallback(
-        param,
-        grad,
-        buf,
-        lo,
-        hi,
-        lr,
-        momentum,
-        dampening,
-        weightDecay,
-        sign,
-        first,
-        nesterov,
-      );
+      fallback(...args);
       return;
     }
     // Native code writes where it is told: every extent is checked first.
