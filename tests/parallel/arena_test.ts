@@ -17,7 +17,9 @@ import {
   unpackTensors,
 } from "../../parallel/arena.ts";
 import {
+  allocateSharedMemory,
   firstNonFinite,
+  growSharedMemory,
   inPlaceKernels,
   sgdKernel,
   wasmSimdSupported,
@@ -186,4 +188,14 @@ test("arenas without a shared memory (past 4 GiB) keep every region in a SharedA
     () => regionFloats(arenas, { buffer: null, offset: 0, length: 1 }),
     /lies in a shared memory the arenas do not have/,
   );
+});
+
+test("allocateSharedMemory() refuses more than a 32-bit memory holds (4 GiB) with null, and growth past the maximum with false", () => {
+  assert.equal(allocateSharedMemory(2 ** 32 + 1, 2 ** 33), null);
+  const memory = allocateSharedMemory(65536, 2 * 65536)!;
+  assert.equal(memory.buffer.byteLength, 65536);
+  assert.equal(growSharedMemory(memory, 3 * 65536), false);
+  assert.equal(memory.buffer.byteLength, 65536, "unchanged");
+  assert.equal(growSharedMemory(memory, 2 * 65536), true);
+  assert.equal(memory.buffer.byteLength, 2 * 65536);
 });
